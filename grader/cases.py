@@ -1,0 +1,65 @@
+"""The vocabulary of hidden suites: a `Case` row and seeded input generators.
+
+A suite (`grader/suites/<slug>.py`) is a module with a `CASES` tuple of `Case` rows. Each row names
+the learner function to call, its inputs and its points; the expected value is never stored here:
+the runner computes it from the reference solution in the grader's own process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+Tier = Literal["core", "edge", "extended"]
+Layout = Literal["C", "F", "strided"]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One hidden test: call `function(*args, **kwargs)` in the learner's worker.
+
+    `args` hold numpy arrays and plain values (int, float, str, tuple, None). `layout` and
+    `readonly` are applied by the worker to every array argument before the call, so a case can
+    check that the learner copes with Fortran-ordered, non-contiguous or read-only inputs.
+    `raises` names the exception the call must raise (e.g. "ValueError"); then no value is compared.
+    """
+
+    id: str
+    function: str
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    points: float = 1.0
+    tier: Tier = "core"
+    raises: str | None = None
+    layout: Layout = "C"
+    readonly: bool = False
+
+
+def randn(shape: tuple[int, ...], seed: int, dtype: str = "float64") -> np.ndarray:
+    """Standard-normal values: no ties, no symmetry, signs mixed."""
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def ties(shape: tuple[int, ...], seed: int, dtype: str = "float64") -> np.ndarray:
+    """Values drawn from {0, 1, 2}: most pooling windows contain tied maxima."""
+    return np.random.default_rng(seed).integers(0, 3, size=shape).astype(dtype)
+
+
+def negative(shape: tuple[int, ...], seed: int, dtype: str = "float64") -> np.ndarray:
+    """Strictly negative values, so zero padding in a max pool shows up at the border."""
+    return (-1.0 - np.random.default_rng(seed).random(shape)).astype(dtype)
+
+
+def randint(shape: tuple[int, ...], seed: int, low: int = -5, high: int = 6,
+            dtype: str = "int64") -> np.ndarray:
+    """Small integers in [low, high): for exact integer convolution."""
+    return np.random.default_rng(seed).integers(low, high, size=shape).astype(dtype)
+
+
+def onehot(shape: tuple[int, ...], index: tuple[int, ...], dtype: str = "float64") -> np.ndarray:
+    """All zeros but a single 1 at `index`: probes where one output's gradient lands."""
+    out = np.zeros(shape, dtype=dtype)
+    out[index] = 1.0
+    return out

@@ -1,0 +1,76 @@
+"""Finding exercise folders and loading their `exercise.toml` strictly into `Exercise` objects."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from grader.models import Exercise, Limits
+
+ROOT = Path(__file__).resolve().parent.parent
+TIERS = ("core", "edge", "extended")
+_KEYS = {"title", "summary", "functions", "points", "limits", "forbidden"}
+_LIMIT_KEYS = {"call_timeout_s", "total_timeout_s", "memory_mb"}
+
+
+class ExerciseError(Exception):
+    """An exercise that cannot be found or whose metadata is invalid; the message is one line."""
+
+
+def exercises_dir() -> Path:
+    """The bundled exercises, or the ones in the current directory when run from a checkout."""
+    for candidate in (ROOT / "exercises", Path.cwd() / "exercises"):
+        if candidate.is_dir():
+            return candidate
+    raise ExerciseError("no exercises/ folder found")
+
+
+def discover() -> list[Exercise]:
+    """Every exercise folder, in catalogue order (the order of the slugs in exercises.md)."""
+    order = ("conv1d", "conv_forward", "conv_backward", "conv_strided_dilated", "pooling")
+    folders = [p for p in exercises_dir().iterdir() if (p / "exercise.toml").is_file()]
+    folders.sort(key=lambda p: (order.index(p.name) if p.name in order else len(order), p.name))
+    return [load(p) for p in folders]
+
+
+def resolve(target: str) -> Exercise:
+    """An exercise from a folder path (`exercises/conv1d`) or a bare slug (`conv1d`)."""
+    path = Path(target)
+    if not (path / "exercise.toml").is_file():
+        path = exercises_dir() / target
+    if not (path / "exercise.toml").is_file():
+        known = ", ".join(e.slug for e in discover())
+        raise ExerciseError(f"unknown exercise {target!r} (known: {known})")
+    return load(path)
+
+
+def load(folder: Path) -> Exercise:
+    meta_path = folder / "exercise.toml"
+    try:
+        meta = tomllib.loads(meta_path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ExerciseError(f"{meta_path}: {exc}") from None
+    _reject_unknown(meta_path, "", meta, _KEYS)
+    _reject_unknown(meta_path, "points.", meta.get("points", {}), set(TIERS))
+    _reject_unknown(meta_path, "limits.", meta.get("limits", {}), _LIMIT_KEYS)
+    try:
+        functions = tuple(str(f) for f in meta["functions"])
+        forbidden = {k: tuple(v) for k, v in meta.get("forbidden", {}).items()}
+        return Exercise(
+            slug=folder.resolve().name,
+            title=str(meta["title"]),
+            summary=str(meta.get("summary", "")),
+            path=folder.resolve(),
+            functions=functions,
+            points={tier: float(p) for tier, p in meta["points"].items()},
+            limits=Limits(**meta.get("limits", {})),
+            forbidden=forbidden,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ExerciseError(f"{meta_path}: missing or invalid key {exc}") from None
+
+
+def _reject_unknown(path: Path, prefix: str, table: dict, allowed: set[str]) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ExerciseError(f"{path}: unknown key {prefix}{unknown[0]}")

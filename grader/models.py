@@ -1,0 +1,104 @@
+"""Plain frozen dataclasses that flow between the grader's modules (standard library only)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one learner worker process."""
+
+    call_timeout_s: float = 5.0
+    total_timeout_s: float = 60.0
+    memory_mb: int = 1024
+    file_size_mb: int = 10
+    open_files: int = 64
+
+    @property
+    def cpu_s(self) -> int:
+        """CPU seconds for a whole worker: a runaway loop dies even if the wall clock is missed."""
+        return int(self.total_timeout_s) + 10
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """An exercise folder: its metadata (`exercise.toml`) and where it lives."""
+
+    slug: str
+    title: str
+    summary: str
+    path: Path
+    functions: tuple[str, ...]
+    points: dict[str, float]
+    limits: Limits
+    forbidden: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def stub(self) -> Path:
+        return self.path / f"{self.slug}.py"
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(self.points.values()))
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A named mistake from the catalog (mistakes.md): slug, what happened, what to do."""
+
+    slug: str
+    message: str
+    hint: str
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """The verdict on one hidden case. `message` never holds expected values or hidden inputs."""
+
+    id: str
+    function: str
+    tier: str
+    status: str  # passed | failed | error | timeout
+    points: float
+    max_points: float
+    message: str = ""
+    diagnosis: Diagnosis | None = None
+    traceback: str = ""
+
+
+@dataclass(frozen=True)
+class Performance:
+    """How the learner's correct function compares in speed with the reference."""
+
+    function: str
+    ratio_to_reference: float
+    verdict: str
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    """The result document of one submission (grader.md), ready for JSON."""
+
+    exercise: str
+    submission: str
+    status: str  # graded | error
+    score: float
+    max_score: float
+    tests: tuple[TestResult, ...] = ()
+    message: str = ""
+    performance: Performance | None = None
+    isolation: str = "basic"
+    duration_s: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "graded" and all(t.status == "passed" for t in self.tests)
+
+    def to_json(self) -> dict:
+        doc = asdict(self)
+        doc["tests"] = [asdict(t) for t in self.tests]
+        return {"schema": SCHEMA_VERSION, **doc}

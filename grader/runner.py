@@ -1,0 +1,203 @@
+"""Running a hidden suite against one learner file and scoring every case.
+
+The reference solution, the hidden cases and every verdict live in this process. The learner's
+file runs in a `WorkerSession`; only the case inputs go there and only its return values come back.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import time
+from dataclasses import dataclass
+from functools import cache
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from grader.boundary import CallOutcome, WorkerSession
+from grader.cases import Case
+from grader.compare import compare, shared
+from grader.models import Diagnosis, Exercise, GradeResult, TestResult
+
+MAX_SOURCE_BYTES = 1024 * 1024
+MAX_TIMEOUTS_PER_FUNCTION = 2
+
+
+@dataclass(frozen=True)
+class Expected:
+    """The reference's answer to a case: a value (float64) with the dtypes due, or an exception."""
+
+    value: Any = None
+    dtypes: Any = None
+    raises: str | None = None
+
+
+@cache
+def suite(slug: str) -> ModuleType:
+    return importlib.import_module(f"grader.suites.{slug}")
+
+
+@cache
+def reference(slug: str) -> ModuleType:
+    return importlib.import_module(f"solutions.{slug}")
+
+
+def _as_float64(value: Any) -> Any:
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return value.astype(np.float64)
+    return value
+
+
+def _dtypes(value: Any) -> Any:
+    return tuple(v.dtype for v in value) if isinstance(value, tuple) else value.dtype
+
+
+@cache
+def expected(slug: str, case_id: str) -> Expected:
+    """Computed once per process: batch grading reuses it for every submission."""
+    case = next(c for c in suite(slug).CASES if c.id == case_id)
+    function = getattr(reference(slug), case.function)
+    if case.raises:
+        return Expected(raises=case.raises)
+    value = function(*[_as_float64(a) for a in case.args], **case.kwargs)
+    dtypes = _dtypes(function(*case.args, **case.kwargs))
+    return Expected(value=value, dtypes=dtypes)
+
+
+def _output_names(slug: str, function: str) -> tuple[str, ...]:
+    return getattr(suite(slug), "RETURNS", {}).get(function, ("output",))
+
+
+def _param_names(slug: str, function: str) -> list[str]:
+    return list(inspect.signature(getattr(reference(slug), function)).parameters)
+
+
+def judge(exercise: Exercise, case: Case, outcome: CallOutcome) -> TestResult:
+    """The verdict on one case, from the learner's outcome and the reference's answer."""
+    status, message, diagnosis, trace = _verdict(exercise, case, outcome)
+    points = case.points if status == "passed" else 0.0
+    return TestResult(id=case.id, function=case.function, tier=case.tier, status=status,
+                      points=points, max_points=case.points, message=message,
+                      diagnosis=diagnosis, traceback=trace)
+
+
+def _verdict(exercise: Exercise, case: Case,
+             outcome: CallOutcome) -> tuple[str, str, Diagnosis | None, str]:
+    if outcome.kind == "lost":
+        return ("timeout" if outcome.timed_out else "error"), outcome.reason, None, ""
+    if outcome.forbidden:
+        return "failed", f"called {outcome.forbidden}, which {case.function} may not use", shared(
+            "uses-forbidden-call", f"{outcome.forbidden} does the whole job for you here.",
+            "Write the sliding sum yourself with numpy slicing or a sliding window view."), ""
+    if outcome.kind == "raised":
+        return _raised(case, outcome.error)
+    if case.raises:
+        return "failed", f"expected {case.raises} for these parameters, but a value was returned", \
+            None, ""
+    if outcome.modified:
+        names = _param_names(exercise.slug, case.function)
+        arg = names[outcome.modified[0]] if outcome.modified[0] < len(names) else "an argument"
+        return "failed", f"your function modified its argument {arg}", _modified(), ""
+    ref = expected(exercise.slug, case.id)
+    exact = case.function in getattr(suite(exercise.slug), "EXACT", ())
+    mismatch = compare(outcome.value, ref.value, ref.dtypes,
+                       _output_names(exercise.slug, case.function), exact)
+    if mismatch is None:
+        return "passed", "", None, ""
+    return "failed", mismatch.message, mismatch.diagnosis, ""
+
+
+def _modified() -> Diagnosis:
+    return shared("modified-input", "Your function wrote into one of its arguments.",
+                  "Never modify inputs: pad or scale a copy (np.pad returns a new array).")
+
+
+def _raised(case: Case, error: dict) -> tuple[str, str, Diagnosis | None, str]:
+    kind, text = str(error.get("type", "Exception")), str(error.get("message", ""))
+    trace = str(error.get("traceback", ""))
+    if case.raises and case.raises in error.get("mro", []):
+        return "passed", "", None, ""
+    summary = f"{kind}: {text}" if text else kind
+    if kind == "NotImplementedError":
+        return "error", f"not implemented ({summary})"[:300], None, ""
+    if kind == "MemoryError":
+        return "error", "memory limit exceeded (MemoryError)", None, trace
+    if case.readonly and "read-only" in text:
+        return "failed", f"failed on a read-only input ({summary})"[:300], _modified(), trace
+    return "error", f"raised {summary}"[:300], None, trace
+
+
+def _skipped(case: Case, reason: str) -> TestResult:
+    return TestResult(id=case.id, function=case.function, tier=case.tier, status="timeout",
+                      points=0.0, max_points=case.points, message=reason)
+
+
+def grade_source(exercise: Exercise, source: str, display_name: str) -> GradeResult:
+    """Grade learner source code (the text of a `.py` file) against the exercise's hidden suite."""
+    start = time.monotonic()
+    deadline = start + exercise.limits.total_timeout_s
+    with WorkerSession(source, display_name, list(exercise.functions),
+                       exercise.limits) as session:
+        loaded = session.start()
+        if loaded.kind != "value":
+            return _load_failed(exercise, display_name, loaded, time.monotonic() - start)
+        results = _run_cases(exercise, session, deadline)
+    return GradeResult(
+        exercise=exercise.slug, submission=display_name, status="graded",
+        score=round(sum(r.points for r in results), 6), max_score=exercise.max_score,
+        tests=tuple(results), duration_s=round(time.monotonic() - start, 3))
+
+
+def _run_cases(exercise: Exercise, session: WorkerSession, deadline: float) -> list[TestResult]:
+    results: list[TestResult] = []
+    timeouts: dict[str, int] = {}
+    for case in suite(exercise.slug).CASES:
+        state = session.defined.get(case.function, "missing")
+        left = deadline - time.monotonic()
+        if state != "ok":
+            why = "is not defined" if state == "missing" else "is not a function"
+            results.append(TestResult(case.id, case.function, case.tier, "error", 0.0,
+                                      case.points, f"{case.function} {why} in your file"))
+        elif left <= 0:
+            results.append(_skipped(case, f"not run: the {exercise.limits.total_timeout_s:g} s "
+                                          "budget for the whole file was used up"))
+        elif timeouts.get(case.function, 0) >= MAX_TIMEOUTS_PER_FUNCTION:
+            results.append(_skipped(case, f"not run: {case.function} already timed out "
+                                          f"{MAX_TIMEOUTS_PER_FUNCTION} times"))
+        else:
+            outcome = session.call(
+                case.function, case.args, case.kwargs, layout=case.layout,
+                readonly=case.readonly, forbidden=list(exercise.forbidden.get(case.function, ())),
+                timeout=min(exercise.limits.call_timeout_s, left))
+            if outcome.timed_out:
+                timeouts[case.function] = timeouts.get(case.function, 0) + 1
+            results.append(judge(exercise, case, outcome))
+    return results
+
+
+def _load_failed(exercise: Exercise, name: str, outcome: CallOutcome,
+                 duration: float) -> GradeResult:
+    if outcome.kind == "raised":
+        error = outcome.error
+        where = f" (line {error['lineno']})" if error.get("lineno") else ""
+        message = f"your file could not be imported: {error.get('type')}{where}: " \
+                  f"{error.get('message', '')}"
+    else:
+        message = f"your file could not be imported: {outcome.reason}"
+    return GradeResult(exercise=exercise.slug, submission=name, status="error", score=0.0,
+                       max_score=exercise.max_score, message=message[:500],
+                       duration_s=round(duration, 3))
+
+
+def read_source(path: str) -> str:
+    """A learner `.py` file as text; raises ValueError with a one-line reason when unusable."""
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_SOURCE_BYTES + 1)
+    if len(data) > MAX_SOURCE_BYTES:
+        raise ValueError(f"file larger than {MAX_SOURCE_BYTES // 1024} KiB")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError("file is not UTF-8 text") from None

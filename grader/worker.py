@@ -1,0 +1,265 @@
+"""The learner-side worker, and the wire format both sides of the boundary speak.
+
+This file runs in two places. The grader imports it for `encode`/`decode`/`read_frame`/`write_frame`.
+The worker process runs its source with `python -I -c` (see `boundary.py`), so it must only import
+the standard library and numpy: the grader's package, the hidden suites and the reference
+solutions are not importable from the worker, by design.
+
+Only plain data crosses: JSON headers and raw array bytes with a whitelisted dtype. There is no
+pickle in either direction. The worker never sees an expected value or a verdict; it only answers
+"what does the learner's function return for these inputs".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import sys
+import time
+import traceback
+from typing import Any, BinaryIO
+
+import numpy as np
+
+MAX_FRAME = 256 * 1024 * 1024
+_ARRAY_KINDS = "biuf"
+
+
+class WireError(Exception):
+    """A frame or value that does not follow the wire format."""
+
+
+def write_frame(stream: BinaryIO, header: dict, blobs: list[bytes]) -> None:
+    head = json.dumps(header).encode()
+    parts = [struct.pack(">II", len(head), len(blobs)), head]
+    for blob in blobs:
+        parts += [struct.pack(">Q", len(blob)), blob]
+    stream.write(b"".join(parts))
+    stream.flush()
+
+
+def read_frame(read_exact) -> tuple[dict, list[bytes]]:
+    """Read one frame with `read_exact(n) -> bytes`; sizes are checked before anything is read."""
+    head_len, n_blobs = struct.unpack(">II", read_exact(8))
+    if head_len > MAX_FRAME or n_blobs > 4096:
+        raise WireError("frame header too large")
+    header = json.loads(read_exact(head_len))
+    if not isinstance(header, dict):
+        raise WireError("frame header is not an object")
+    blobs, total = [], head_len
+    for _ in range(n_blobs):
+        (size,) = struct.unpack(">Q", read_exact(8))
+        total += size
+        if total > MAX_FRAME:
+            raise WireError(f"reply larger than {MAX_FRAME // 2**20} MiB")
+        blobs.append(read_exact(size))
+    return header, blobs
+
+
+def encode(value: Any, blobs: list[bytes]) -> dict:
+    """Describe `value` as JSON, appending array bytes to `blobs`. Unknown objects become a type name."""
+    if isinstance(value, np.ndarray) or isinstance(value, np.generic):
+        arr = np.asarray(value)
+        if arr.dtype.kind not in _ARRAY_KINDS or arr.dtype.fields is not None:
+            return {"t": "other", "type": f"array of dtype {arr.dtype}"}
+        blobs.append(np.ascontiguousarray(arr).tobytes())
+        kind = "array" if isinstance(value, np.ndarray) else "npscalar"
+        return {"t": kind, "i": len(blobs) - 1, "dtype": arr.dtype.str, "shape": list(arr.shape)}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return {"t": type(value).__name__, "v": value if value is None or _json_safe(value) else repr(value)}
+    if isinstance(value, (tuple, list)):
+        return {"t": type(value).__name__, "v": [encode(item, blobs) for item in value]}
+    return {"t": "other", "type": type(value).__name__[:80]}
+
+
+def _json_safe(value: Any) -> bool:
+    return not isinstance(value, float) or np.isfinite(value)
+
+
+def decode(tree: Any, blobs: list[bytes]) -> Any:
+    """Rebuild a value from `encode`'s description: fresh base-class ndarrays, plain Python values."""
+    if not isinstance(tree, dict) or not isinstance(tree.get("t"), str):
+        raise WireError("malformed value")
+    kind = tree["t"]
+    if kind in ("array", "npscalar"):
+        dtype = np.dtype(str(tree["dtype"]))
+        shape = tuple(int(n) for n in tree["shape"])
+        if dtype.kind not in _ARRAY_KINDS or dtype.fields is not None or min(shape, default=0) < 0:
+            raise WireError("array with a forbidden dtype or shape")
+        data = blobs[int(tree["i"])]
+        if len(data) != dtype.itemsize * int(np.prod(shape, dtype=np.int64)):
+            raise WireError("array bytes do not match its shape")
+        arr = np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+        return arr if kind == "array" else arr[()]
+    if kind in ("tuple", "list"):
+        items = [decode(item, blobs) for item in tree["v"]]
+        return tuple(items) if kind == "tuple" else items
+    if kind in ("NoneType", "bool", "int", "float", "str"):
+        value = tree["v"]
+        return float(value) if kind == "float" and isinstance(value, str) else value
+    if kind == "other":
+        return Opaque(str(tree.get("type", "object"))[:80])
+    raise WireError(f"unknown value kind {kind!r}")
+
+
+class Opaque:
+    """Stands in the grader for a learner object that could not cross (only its type name did)."""
+
+    def __init__(self, type_name: str) -> None:
+        self.type_name = type_name
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name}>"
+
+
+# ---------------------------------------------------------------------------------------------
+# Everything below runs only inside the worker process.
+
+
+class ForbiddenCall(Exception):
+    """Raised inside the learner's function when it calls a library shortcut the exercise forbids."""
+
+
+def _apply_layout(arr: np.ndarray, layout: str, readonly: bool) -> np.ndarray:
+    if layout == "F":
+        arr = np.asfortranarray(arr)
+    elif layout == "strided" and arr.ndim:
+        wide = np.zeros(arr.shape[:-1] + (2 * arr.shape[-1],), dtype=arr.dtype)
+        wide[..., ::2] = arr
+        arr = wide[..., ::2]
+    if readonly:
+        arr.flags.writeable = False
+    return arr
+
+
+class _Guard:
+    """Notices calls of forbidden library functions during one learner call, however imported."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+        self.hit: str | None = None
+        self.codes: dict[Any, str] = {}
+        self.builtins: dict[int, str] = {}
+
+    def _resolve(self) -> None:
+        for name in self.names:
+            module_name, _, attr = name.rpartition(".")
+            module = sys.modules.get(module_name)
+            target = getattr(module, attr, None) if module is not None else None
+            while target is not None:
+                code = getattr(target, "__code__", None)
+                if code is not None:
+                    self.codes[code] = name
+                else:
+                    self.builtins[id(target)] = name
+                target = getattr(target, "__wrapped__", None)
+
+    def _profile(self, frame, event, arg):
+        name = None
+        if event == "call":
+            name = self.codes.get(frame.f_code)
+        elif event == "c_call":
+            name = self.builtins.get(id(arg))
+        if name is not None:
+            self.hit = self.hit or name
+            raise ForbiddenCall(f"{name} is not allowed in this function")
+
+    def __enter__(self):
+        if self.names:
+            self._resolve()
+            sys.setprofile(self._profile)
+        return self
+
+    def __exit__(self, *exc):
+        sys.setprofile(None)
+
+
+def _learner_traceback(exc: BaseException, filename: str) -> str:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+    lines = [f"line {f.lineno}, in {f.name}: {(f.line or '').strip()}"[:300] for f in frames[-5:]]
+    return "\n".join(lines)
+
+
+def _error(exc: BaseException, filename: str, guard: _Guard | None = None) -> dict:
+    return {
+        "ok": False,
+        "type": type(exc).__name__[:80],
+        "mro": [c.__name__ for c in type(exc).__mro__][:20],
+        "message": str(exc)[:2000],
+        "traceback": _learner_traceback(exc, filename)[:4000],
+        "forbidden": guard.hit if guard else None,
+        "lineno": getattr(exc, "lineno", None) if isinstance(exc, SyntaxError) else None,
+    }
+
+
+def _load(request: dict) -> tuple[dict, dict]:
+    filename = request["filename"]
+    namespace: dict = {"__name__": "submission", "__file__": filename}
+    try:
+        exec(compile(request["source"], filename, "exec"), namespace)
+    except BaseException as exc:  # noqa: BLE001 - a learner's module may raise anything
+        return namespace, _error(exc, filename)
+    defined = {}
+    for name in request["functions"]:
+        obj = namespace.get(name)
+        defined[name] = "missing" if obj is None else "ok" if callable(obj) else "not callable"
+    return namespace, {"ok": True, "defined": defined}
+
+
+def _call(namespace: dict, request: dict, blobs: list[bytes], filename: str) -> tuple[dict, list]:
+    args = [decode(tree, blobs) for tree in request["args"]]
+    kwargs = {key: decode(tree, blobs) for key, tree in request["kwargs"].items()}
+    layout, readonly = request.get("layout", "C"), bool(request.get("readonly"))
+    args = [_apply_layout(a, layout, readonly) if isinstance(a, np.ndarray) else a for a in args]
+    originals = [a.copy() if isinstance(a, np.ndarray) else None for a in args]
+    guard = _Guard(request.get("forbidden") or [])
+    start = time.perf_counter()
+    try:
+        with guard:
+            value = namespace[request["function"]](*args, **kwargs)
+    except BaseException as exc:  # noqa: BLE001 - learner code may raise anything, even SystemExit
+        return _error(exc, filename, guard), []
+    elapsed = time.perf_counter() - start
+    modified = [i for i, (a, o) in enumerate(zip(args, originals))
+                if o is not None and not np.array_equal(a, o, equal_nan=True)]
+    out: list[bytes] = []
+    reply = {"ok": True, "value": encode(value, out), "elapsed": elapsed, "modified": modified,
+             "forbidden": guard.hit}
+    return reply, out
+
+
+def main() -> None:
+    # The protocol keeps private copies of stdin/stdout; the learner's prints go to stderr, which
+    # the grader captures, so nothing a learner prints can be mistaken for a reply.
+    proto_in = os.fdopen(os.dup(0), "rb")
+    proto_out = os.fdopen(os.dup(1), "wb")
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(2, 1)
+
+    def read_exact(n: int) -> bytes:
+        data = proto_in.read(n)
+        if data is None or len(data) != n:
+            raise EOFError
+        return data
+
+    namespace: dict = {}
+    filename = "<submission>"
+    while True:
+        try:
+            request, blobs = read_frame(read_exact)
+        except EOFError:
+            return
+        if request["op"] == "load":
+            filename = request["filename"]
+            namespace, reply = _load(request)
+            out: list[bytes] = []
+        else:
+            reply, out = _call(namespace, request, blobs, filename)
+        sys.stdout.flush()
+        write_frame(proto_out, reply, out)
+
+
+if __name__ == "__main__":
+    main()
