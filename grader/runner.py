@@ -122,7 +122,7 @@ def _raised(case: Case, error: dict) -> tuple[str, str, Diagnosis | None, str]:
     summary = f"{kind}: {text}" if text else kind
     if kind == "NotImplementedError":
         return "error", f"not implemented ({summary})"[:300], None, ""
-    if kind == "MemoryError":
+    if "MemoryError" in error.get("mro", []):
         return "error", "memory limit exceeded (MemoryError)", None, trace
     if case.readonly and "read-only" in text:
         return "failed", f"failed on a read-only input ({summary})"[:300], _modified(), trace

@@ -1,0 +1,1 @@
+"""Vectorized NumPy reference solutions, one module per exercise slug."""

@@ -1,0 +1,37 @@
+"""Shared fixtures: exercises, and grading a learner source text through the real worker boundary."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from grader import exercises, runner
+from grader.models import GradeResult, Limits
+
+ROOT = Path(__file__).resolve().parent.parent
+SLUGS = ("conv1d", "conv_forward", "conv_backward", "conv_strided_dilated", "pooling")
+
+
+@pytest.fixture
+def grade_text(tmp_path):
+    """Grade source text for an exercise, optionally with tighter limits to keep tests quick."""
+
+    def grade(slug: str, source: str, **limits) -> GradeResult:
+        exercise = exercises.resolve(slug)
+        if limits:
+            exercise = dataclasses.replace(
+                exercise, limits=dataclasses.replace(exercise.limits, **limits))
+        return runner.grade_source(exercise, source, "submission.py")
+
+    return grade
+
+
+def points_of(slug: str, function: str) -> float:
+    """The points the hidden suite gives to one function."""
+    return sum(c.points for c in runner.suite(slug).CASES if c.function == function)
+
+
+def quick_limits() -> dict:
+    return dataclasses.asdict(Limits(call_timeout_s=1.5, total_timeout_s=30))
