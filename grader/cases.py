@@ -7,6 +7,7 @@ the runner computes it from the reference solution in the grader's own process.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -63,3 +64,17 @@ def onehot(shape: tuple[int, ...], index: tuple[int, ...], dtype: str = "float64
     out = np.zeros(shape, dtype=dtype)
     out[index] = 1.0
     return out
+
+
+@dataclass(frozen=True)
+class Variant:
+    """The reference with one thing done wrong: what a learner who made mistake `slug` returns.
+
+    `compute` has the learner function's signature and receives the case's inputs in float64. It
+    may raise when the mistake does not apply to a case; it is then skipped for that case. The
+    explanation and hint live in the mistake catalog (`grader/mistakes.toml`) under `slug`.
+    """
+
+    slug: str
+    function: str
+    compute: Callable[..., Any]

@@ -11,22 +11,17 @@ from typing import Any
 
 import numpy as np
 
-from grader.models import Diagnosis
-
 TOLERANCE = {np.dtype("float64"): 1e-10, np.dtype("float32"): 2e-5}
 
 
 @dataclass(frozen=True)
 class Mismatch:
-    """Why an answer is wrong: a one-line message and, when the cause is certain, a diagnosis."""
+    """Why an answer is wrong: a one-line message, the catalog slug when the cause is certain,
+    and which output (dx, dw, db...) was wrong."""
 
     message: str
-    diagnosis: Diagnosis | None = None
+    slug: str | None = None
     component: str = ""
-
-
-def shared(slug: str, message: str, hint: str) -> Diagnosis:
-    return Diagnosis(slug=slug, message=message, hint=hint)
 
 
 def relative_error(actual: np.ndarray, expected: np.ndarray) -> float:
@@ -49,9 +44,7 @@ def compare(actual: Any, expected: Any, expected_dtypes: Any, names: tuple[str, 
         if not isinstance(actual, (tuple, list)) or len(actual) != len(expected):
             got = _describe(actual)
             return Mismatch(f"returned {got}, expected a tuple of {len(expected)} arrays "
-                            f"({', '.join(names)})",
-                            shared("not-an-array", "The return value is not what the function "
-                                   "must return.", f"Return the tuple ({', '.join(names)})."))
+                            f"({', '.join(names)})", "not-an-array")
         for item, ref, dtype, name in zip(actual, expected, expected_dtypes, names):
             mismatch = _compare_array(item, ref, dtype, name, exact)
             if mismatch:
@@ -71,21 +64,14 @@ def _describe(value: Any) -> str:
 def _compare_array(actual: Any, ref: np.ndarray, dtype: np.dtype, name: str,
                    exact: bool) -> Mismatch | None:
     if not isinstance(actual, np.ndarray) or actual.ndim == 0:
-        return Mismatch(f"{name} is {_describe(actual)}, expected a numpy array",
-                        shared("not-an-array", "The function did not return a numpy array.",
-                               "Build the result with numpy and return the array itself."), name)
+        return Mismatch(f"{name} is {_describe(actual)}, expected a numpy array", "not-an-array",
+                        name)
     if actual.shape != ref.shape:
         return Mismatch(f"{name} has shape {actual.shape}, expected {ref.shape}", component=name)
     if actual.dtype != dtype:
-        return Mismatch(f"{name} has dtype {actual.dtype}, expected {dtype}",
-                        shared("wrong-dtype", "The output dtype differs from the input dtype.",
-                               "Allocate outputs with the input's dtype (e.g. "
-                               "np.zeros(shape, dtype=x.dtype)) and avoid integer buffers."), name)
+        return Mismatch(f"{name} has dtype {actual.dtype}, expected {dtype}", "wrong-dtype", name)
     if actual.dtype.kind == "f" and not np.all(np.isfinite(actual)):
-        return Mismatch(f"{name} contains NaN or inf",
-                        shared("non-finite", "The output contains NaN or inf.",
-                               "Look for divisions by zero, uninitialised np.empty buffers or "
-                               "-inf padding that leaks into the result."), name)
+        return Mismatch(f"{name} contains NaN or inf", "non-finite", name)
     if exact or actual.dtype.kind in "biu":
         if not np.array_equal(actual.astype(np.float64), ref.astype(np.float64)):
             wrong = int(np.count_nonzero(actual.astype(np.float64) != ref))

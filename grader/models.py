@@ -68,6 +68,7 @@ class TestResult:
     message: str = ""
     diagnosis: Diagnosis | None = None
     traceback: str = ""
+    heatmap: list[list[float]] | None = None
 
 
 @dataclass(frozen=True)

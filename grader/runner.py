@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from grader import diagnose
 from grader.boundary import CallOutcome, WorkerSession
-from grader.cases import Case
-from grader.compare import compare, shared
+from grader.cases import Case, Variant
+from grader.compare import compare
 from grader.models import Diagnosis, Exercise, GradeResult, TestResult
 
 MAX_SOURCE_BYTES = 1024 * 1024
@@ -54,16 +55,36 @@ def _dtypes(value: Any) -> Any:
     return tuple(v.dtype for v in value) if isinstance(value, tuple) else value.dtype
 
 
+def _case(slug: str, case_id: str) -> Case:
+    return next(c for c in suite(slug).CASES if c.id == case_id)
+
+
 @cache
 def expected(slug: str, case_id: str) -> Expected:
     """Computed once per process: batch grading reuses it for every submission."""
-    case = next(c for c in suite(slug).CASES if c.id == case_id)
+    case = _case(slug, case_id)
     function = getattr(reference(slug), case.function)
     if case.raises:
         return Expected(raises=case.raises)
     value = function(*[_as_float64(a) for a in case.args], **case.kwargs)
     dtypes = _dtypes(function(*case.args, **case.kwargs))
     return Expected(value=value, dtypes=dtypes)
+
+
+@cache
+def variant_outputs(slug: str, case_id: str) -> tuple[tuple[Variant, Any], ...]:
+    """Each mistaken variant of the case's function on its inputs (None where it raised)."""
+    case = _case(slug, case_id)
+    outputs = []
+    for variant in getattr(suite(slug), "VARIANTS", ()):
+        if variant.function != case.function:
+            continue
+        try:
+            value = variant.compute(*[_as_float64(a) for a in case.args], **case.kwargs)
+        except Exception:  # noqa: BLE001 - a variant that does not apply to this case
+            value = None
+        outputs.append((variant, value))
+    return tuple(outputs)
 
 
 def _output_names(slug: str, function: str) -> tuple[str, ...]:
@@ -74,59 +95,68 @@ def _param_names(slug: str, function: str) -> list[str]:
     return list(inspect.signature(getattr(reference(slug), function)).parameters)
 
 
+@dataclass(frozen=True)
+class Verdict:
+    status: str
+    message: str = ""
+    diagnosis: Diagnosis | None = None
+    traceback: str = ""
+    heatmap: list | None = None
+
+
 def judge(exercise: Exercise, case: Case, outcome: CallOutcome) -> TestResult:
     """The verdict on one case, from the learner's outcome and the reference's answer."""
-    status, message, diagnosis, trace = _verdict(exercise, case, outcome)
-    points = case.points if status == "passed" else 0.0
-    return TestResult(id=case.id, function=case.function, tier=case.tier, status=status,
-                      points=points, max_points=case.points, message=message,
-                      diagnosis=diagnosis, traceback=trace)
+    v = _verdict(exercise, case, outcome)
+    return TestResult(id=case.id, function=case.function, tier=case.tier, status=v.status,
+                      points=case.points if v.status == "passed" else 0.0,
+                      max_points=case.points, message=v.message, diagnosis=v.diagnosis,
+                      traceback=v.traceback, heatmap=v.heatmap)
 
 
-def _verdict(exercise: Exercise, case: Case,
-             outcome: CallOutcome) -> tuple[str, str, Diagnosis | None, str]:
+def _verdict(exercise: Exercise, case: Case, outcome: CallOutcome) -> Verdict:
     if outcome.kind == "lost":
-        return ("timeout" if outcome.timed_out else "error"), outcome.reason, None, ""
+        return Verdict("timeout" if outcome.timed_out else "error", outcome.reason)
     if outcome.forbidden:
-        return "failed", f"called {outcome.forbidden}, which {case.function} may not use", shared(
-            "uses-forbidden-call", f"{outcome.forbidden} does the whole job for you here.",
-            "Write the sliding sum yourself with numpy slicing or a sliding window view."), ""
+        return Verdict("failed", f"called {outcome.forbidden}, which {case.function} may not use",
+                       diagnose.named("uses-forbidden-call"))
     if outcome.kind == "raised":
         return _raised(case, outcome.error)
+    variants = list(variant_outputs(exercise.slug, case.id))
     if case.raises:
-        return "failed", f"expected {case.raises} for these parameters, but a value was returned", \
-            None, ""
+        return Verdict("failed", f"expected {case.raises} for these parameters, but a value was "
+                                 "returned", diagnose.by_variants(variants, outcome.value, None, None))
     if outcome.modified:
         names = _param_names(exercise.slug, case.function)
         arg = names[outcome.modified[0]] if outcome.modified[0] < len(names) else "an argument"
-        return "failed", f"your function modified its argument {arg}", _modified(), ""
+        return Verdict("failed", f"your function modified its argument {arg}",
+                       diagnose.named("modified-input"))
     ref = expected(exercise.slug, case.id)
+    names = _output_names(exercise.slug, case.function)
     exact = case.function in getattr(suite(exercise.slug), "EXACT", ())
-    mismatch = compare(outcome.value, ref.value, ref.dtypes,
-                       _output_names(exercise.slug, case.function), exact)
+    mismatch = compare(outcome.value, ref.value, ref.dtypes, names, exact)
     if mismatch is None:
-        return "passed", "", None, ""
-    return "failed", mismatch.message, mismatch.diagnosis, ""
+        return Verdict("passed")
+    index = names.index(mismatch.component) if isinstance(ref.value, tuple) else None
+    found = diagnose.named(mismatch.slug) if mismatch.slug else \
+        diagnose.diagnose(variants, outcome.value, ref.value, index)
+    mine, want = diagnose.component(outcome.value, index), diagnose.component(ref.value, index)
+    return Verdict("failed", mismatch.message, found, heatmap=diagnose.heatmap(mine, want))
 
 
-def _modified() -> Diagnosis:
-    return shared("modified-input", "Your function wrote into one of its arguments.",
-                  "Never modify inputs: pad or scale a copy (np.pad returns a new array).")
-
-
-def _raised(case: Case, error: dict) -> tuple[str, str, Diagnosis | None, str]:
+def _raised(case: Case, error: dict) -> Verdict:
     kind, text = str(error.get("type", "Exception")), str(error.get("message", ""))
     trace = str(error.get("traceback", ""))
     if case.raises and case.raises in error.get("mro", []):
-        return "passed", "", None, ""
+        return Verdict("passed")
     summary = f"{kind}: {text}" if text else kind
     if kind == "NotImplementedError":
-        return "error", f"not implemented ({summary})"[:300], None, ""
+        return Verdict("error", f"not implemented ({summary})"[:300])
     if "MemoryError" in error.get("mro", []):
-        return "error", "memory limit exceeded (MemoryError)", None, trace
+        return Verdict("error", "memory limit exceeded (MemoryError)", traceback=trace)
     if case.readonly and "read-only" in text:
-        return "failed", f"failed on a read-only input ({summary})"[:300], _modified(), trace
-    return "error", f"raised {summary}"[:300], None, trace
+        return Verdict("failed", f"failed on a read-only input ({summary})"[:300],
+                       diagnose.named("modified-input"), trace)
+    return Verdict("error", f"raised {summary}"[:300], traceback=trace)
 
 
 def _skipped(case: Case, reason: str) -> TestResult:

@@ -44,4 +44,4 @@ def conv_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntOrP
         dxp[idx] += dcols[:, u, v]  # += : overlapping windows (stride < kernel) share input cells
     (top, _), (left, _) = pads
     dx = dxp[:, :, top:top + H, left:left + W].transpose(1, 0, 2, 3)  # (N, C, H, W)
-    return dx, dw, dout.sum(axis=(0, 2, 3))
+    return dx, dw, dout_t.sum(axis=1)  # db (F,)

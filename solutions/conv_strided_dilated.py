@@ -78,4 +78,4 @@ def conv2d_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntO
         dxp[idx] += dcols[:, u, v]  # += : windows overlap when stride < dilated kernel extent
     (top, _), (left, _) = pads
     dx = dxp[:, :, top:top + H, left:left + W].transpose(1, 0, 2, 3)  # (N, C, H, W)
-    return dx, dw, dout.sum(axis=(0, 2, 3))
+    return dx, dw, dout_g.sum(axis=2).reshape(F)  # db (F,)

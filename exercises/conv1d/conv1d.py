@@ -1,6 +1,5 @@
 """Exercise conv1d: true 1-D convolution (np.convolve semantics) and the NCL conv1d layer."""
 
-import numpy as np
 
 
 def convolve1d(a, v, mode="full"):

@@ -1,6 +1,5 @@
 """Exercise conv_backward: the gradients of a 2-D convolution layer, NCHW layout."""
 
-import numpy as np
 
 
 def conv_backward(dout, x, w, stride=1, padding=0):

@@ -1,6 +1,5 @@
 """Exercise conv_forward: the forward pass of a 2-D convolution layer, NCHW layout."""
 
-import numpy as np
 
 
 def conv_forward(x, w, b, stride=1, padding=0):

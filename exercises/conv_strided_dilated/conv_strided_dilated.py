@@ -1,6 +1,5 @@
 """Exercise conv_strided_dilated: the general 2-D convolution layer, forward and backward."""
 
-import numpy as np
 
 
 def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):

@@ -1,6 +1,5 @@
 """Exercise pooling: 2-D max and average pooling, forward and backward, NCHW layout."""
 
-import numpy as np
 
 
 def max_pool_forward(x, kernel_size, stride=None, padding=0):

@@ -39,7 +39,7 @@ CASES: tuple[Case, ...] = (
     conv("same-even-kernel", (2, 3, 7, 9), (4, 3, 4, 2), 3170, 2, "edge", padding="same"),
     conv("valid", (2, 3, 7, 9), (4, 3, 3, 2), 3180, 2, "edge", padding="valid"),
     conv("readonly", (2, 3, 7, 9), (5, 3, 3, 2), 3190, 2, "edge", readonly=True, padding=1),
-    conv("fortran-stride2", (2, 3, 7, 9), (4, 3, 3, 2), 3200, 2, "edge", layout="F", stride=2),
+    conv("fortran-stride2", (2, 3, 7, 9), (5, 3, 3, 2), 3200, 2, "edge", layout="F", stride=2),
     conv("strided-pad1", (2, 3, 7, 9), (4, 3, 3, 2), 3210, 2, "edge", layout="strided",
          padding=1),
     conv("output-too-small-raises", (2, 3, 4, 5), (4, 3, 7, 3), 3220, 1, "edge",
