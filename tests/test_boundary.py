@@ -97,9 +97,10 @@ def test_syntax_error_names_the_line(grade_text):
 
 def test_forbidden_call_fails_with_a_clear_message(grade_text):
     """Does np.convolve inside convolve1d fail those tests, even when imported under another name?"""
-    source = "from numpy import convolve as c\n\ndef convolve1d(a, v, mode='full'):\n    return c(a, v, mode)\n"
+    source = ("from numpy import convolve as c\n\n"
+              "def convolve1d(a, v, mode='full'):\n    return c(a, v, mode)\n")
     result = grade_text("conv1d", source)
-    tests = [t for t in result.tests if t.function == "convolve1d" and not t.id.startswith("raises")]
+    tests = [t for t in result.tests if t.function == "convolve1d"]
     assert tests and all(t.status == "failed" for t in tests)
     assert all(t.diagnosis and t.diagnosis.slug == "uses-forbidden-call" for t in tests)
     assert "numpy.convolve" in tests[0].message
