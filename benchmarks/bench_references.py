@@ -91,7 +91,7 @@ def bench(name: str, args: tuple, kwargs: dict, repeats: int) -> tuple[float, fl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs of each (default 3)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs of each (default 5)")
     parser.add_argument("--function", action="append", metavar="NAME",
                         help="benchmark only this function (repeatable)")
     options = parser.parse_args()

@@ -73,11 +73,15 @@ class TestResult:
 
 @dataclass(frozen=True)
 class Performance:
-    """How the learner's correct function compares in speed with the reference."""
+    """How the learner's correct function compares in speed with the reference, timed from the
+    grader's side in one run; `diagnosis` is the `python-loops` note when it is far slower."""
 
     function: str
     ratio_to_reference: float
     verdict: str
+    learner_ms: float = 0.0
+    reference_ms: float = 0.0
+    diagnosis: Diagnosis | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,7 @@ class GradeResult:
     tests: tuple[TestResult, ...] = ()
     message: str = ""
     performance: Performance | None = None
+    performances: tuple[Performance, ...] = ()
     isolation: str = "basic"
     duration_s: float = 0.0
 
@@ -102,4 +107,5 @@ class GradeResult:
     def to_json(self) -> dict:
         doc = asdict(self)
         doc["tests"] = [asdict(t) for t in self.tests]
+        doc["performances"] = [asdict(p) for p in self.performances]
         return {"schema": SCHEMA_VERSION, **doc}

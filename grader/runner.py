@@ -1,4 +1,4 @@
-"""Running a hidden suite against one learner file and scoring every case.
+"""Running a hidden suite's cases in a learner's worker and judging every answer.
 
 The reference solution, the hidden cases and every verdict live in this process. The learner's
 file runs in a `WorkerSession`; only the case inputs go there and only its return values come back.
@@ -20,9 +20,8 @@ from grader import diagnose
 from grader.boundary import CallOutcome, WorkerSession
 from grader.cases import Case, Variant
 from grader.compare import compare
-from grader.models import Diagnosis, Exercise, GradeResult, TestResult
+from grader.models import Diagnosis, Exercise, TestResult
 
-MAX_SOURCE_BYTES = 1024 * 1024
 MAX_TIMEOUTS_PER_FUNCTION = 2
 
 
@@ -72,11 +71,20 @@ def expected(slug: str, case_id: str) -> Expected:
 
 
 @cache
+def variants(slug: str) -> tuple[Variant, ...]:
+    """The exercise's mistaken variants (grader/variants/<slug>.py), if it registers any."""
+    try:
+        return importlib.import_module(f"grader.variants.{slug}").VARIANTS
+    except ModuleNotFoundError:
+        return ()
+
+
+@cache
 def variant_outputs(slug: str, case_id: str) -> tuple[tuple[Variant, Any], ...]:
     """Each mistaken variant of the case's function on its inputs (None where it raised)."""
     case = _case(slug, case_id)
     outputs = []
-    for variant in getattr(suite(slug), "VARIANTS", ()):
+    for variant in variants(slug):
         if variant.function != case.function:
             continue
         try:
@@ -164,23 +172,7 @@ def _skipped(case: Case, reason: str) -> TestResult:
                       points=0.0, max_points=case.points, message=reason)
 
 
-def grade_source(exercise: Exercise, source: str, display_name: str) -> GradeResult:
-    """Grade learner source code (the text of a `.py` file) against the exercise's hidden suite."""
-    start = time.monotonic()
-    deadline = start + exercise.limits.total_timeout_s
-    with WorkerSession(source, display_name, list(exercise.functions),
-                       exercise.limits) as session:
-        loaded = session.start()
-        if loaded.kind != "value":
-            return _load_failed(exercise, display_name, loaded, time.monotonic() - start)
-        results = _run_cases(exercise, session, deadline)
-    return GradeResult(
-        exercise=exercise.slug, submission=display_name, status="graded",
-        score=round(sum(r.points for r in results), 6), max_score=exercise.max_score,
-        tests=tuple(results), duration_s=round(time.monotonic() - start, 3))
-
-
-def _run_cases(exercise: Exercise, session: WorkerSession, deadline: float) -> list[TestResult]:
+def run_cases(exercise: Exercise, session: WorkerSession, deadline: float) -> list[TestResult]:
     results: list[TestResult] = []
     timeouts: dict[str, int] = {}
     for case in suite(exercise.slug).CASES:
@@ -205,29 +197,3 @@ def _run_cases(exercise: Exercise, session: WorkerSession, deadline: float) -> l
                 timeouts[case.function] = timeouts.get(case.function, 0) + 1
             results.append(judge(exercise, case, outcome))
     return results
-
-
-def _load_failed(exercise: Exercise, name: str, outcome: CallOutcome,
-                 duration: float) -> GradeResult:
-    if outcome.kind == "raised":
-        error = outcome.error
-        where = f" (line {error['lineno']})" if error.get("lineno") else ""
-        message = f"your file could not be imported: {error.get('type')}{where}: " \
-                  f"{error.get('message', '')}"
-    else:
-        message = f"your file could not be imported: {outcome.reason}"
-    return GradeResult(exercise=exercise.slug, submission=name, status="error", score=0.0,
-                       max_score=exercise.max_score, message=message[:500],
-                       duration_s=round(duration, 3))
-
-
-def read_source(path: str) -> str:
-    """A learner `.py` file as text; raises ValueError with a one-line reason when unusable."""
-    with open(path, "rb") as handle:
-        data = handle.read(MAX_SOURCE_BYTES + 1)
-    if len(data) > MAX_SOURCE_BYTES:
-        raise ValueError(f"file larger than {MAX_SOURCE_BYTES // 1024} KiB")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValueError("file is not UTF-8 text") from None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import exercises, runner
+from grader import exercises, grade, runner
 from grader.models import GradeResult, Limits
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,14 +18,14 @@ SLUGS = ("conv1d", "conv_forward", "conv_backward", "conv_strided_dilated", "poo
 def grade_text(tmp_path):
     """Grade source text for an exercise, optionally with tighter limits to keep tests quick."""
 
-    def grade(slug: str, source: str, **limits) -> GradeResult:
+    def grade_it(slug: str, source: str, **limits) -> GradeResult:
         exercise = exercises.resolve(slug)
         if limits:
             exercise = dataclasses.replace(
                 exercise, limits=dataclasses.replace(exercise.limits, **limits))
-        return runner.grade_source(exercise, source, "submission.py")
+        return grade.grade_source(exercise, source, "submission.py")
 
-    return grade
+    return grade_it
 
 
 def points_of(slug: str, function: str) -> float:

@@ -132,6 +132,21 @@ CONV2D_GENERAL = [
 ]
 
 
+
+def random_conv2d_cases(count: int, seed: int = 2024) -> list:
+    """Seeded sweep over shapes, per-axis stride/padding/dilation and groups (valid ones only)."""
+    rng, cases = np.random.default_rng(seed), []
+    while len(cases) < count:
+        G, Cg, Fg, N = (int(v) for v in rng.integers(1, 4, 4))
+        (H, W), (KH, KW) = rng.integers(3, 10, 2).tolist(), rng.integers(1, 5, 2).tolist()
+        s, p, d = (tuple(rng.integers(lo, hi, 2).tolist()) for lo, hi in ((1, 4), (0, 3), (1, 3)))
+        if H + 2 * p[0] < d[0] * (KH - 1) + 1 or W + 2 * p[1] < d[1] * (KW - 1) + 1:
+            continue
+        kwargs = {"stride": s, "padding": p, "dilation": d, "groups": G}
+        case = Conv((N, G * Cg, H, W), (G * Fg, Cg, KH, KW), kwargs)
+        cases.append(pytest.param(case, id=f"random-{len(cases):02d}"))
+    return cases
+
 def layer_cases(*tables_by_function):
     """Flatten (function, table) pairs into params with ids like 'conv2d[distinct-dims]'."""
     return [pytest.param(func, *p.values, id=f"{func}[{p.id}]")
@@ -139,8 +154,9 @@ def layer_cases(*tables_by_function):
 
 
 FORWARD = layer_cases(("conv1d", CONV1D), ("conv_forward", CONV2D),
-                      ("conv2d", CONV2D + CONV2D_GENERAL))
-BACKWARD = layer_cases(("conv_forward", CONV2D), ("conv2d", CONV2D + CONV2D_GENERAL))
+                      ("conv2d", CONV2D + CONV2D_GENERAL + random_conv2d_cases(16)))
+BACKWARD = layer_cases(("conv_forward", CONV2D),
+                       ("conv2d", CONV2D + CONV2D_GENERAL + random_conv2d_cases(16)))
 
 
 @pytest.mark.parametrize(("func", "case"), FORWARD)
@@ -271,6 +287,24 @@ POOL = [
                  id="pad-half-kernel-one-axis"),
 ]
 
+
+
+def random_pool_cases(count: int, seed: int = 7) -> list:
+    """Seeded sweep over shapes, windows, strides and legal paddings, on tie-heavy data too."""
+    rng, cases = np.random.default_rng(seed), []
+    while len(cases) < count:
+        (H, W), (KH, KW) = rng.integers(2, 10, 2).tolist(), rng.integers(1, 5, 2).tolist()
+        s = tuple(rng.integers(1, 4, 2).tolist())
+        p = (int(rng.integers(0, KH // 2 + 1)), int(rng.integers(0, KW // 2 + 1)))
+        if H + 2 * p[0] < KH or W + 2 * p[1] < KW:
+            continue
+        data = ("randn", "ties", "negative")[len(cases) % 3]
+        case = Pool((2, 2, H, W), (KH, KW), {"stride": s, "padding": p}, data)
+        cases.append(pytest.param(case, id=f"random-{len(cases):02d}-{data}"))
+    return cases
+
+
+POOL = POOL + random_pool_cases(12)
 
 @pytest.mark.parametrize("case", POOL)
 def test_max_pool_matches_oracle(case):

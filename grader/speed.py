@@ -1,0 +1,77 @@
+"""Vectorization feedback: time a learner's correct function against the reference, side by side.
+
+Both are timed from the grader's side in the same run on the suite's medium case: the learner's
+call through the worker (wall time of the round trip), the reference in this process. The ratio is
+informational; far above the reference's it earns the `python-loops` note.
+"""
+
+from __future__ import annotations
+
+import time
+
+from grader import diagnose, runner
+from grader.boundary import WorkerSession
+from grader.cases import Case
+from grader.models import Exercise, Performance, TestResult
+
+LOOPS_RATIO = 25.0
+SLOWER_RATIO = 5.0
+REPEATS = 3
+BUDGET_S = 2.0
+
+
+def _reference_seconds(slug: str, case: Case) -> float:
+    function = getattr(runner.reference(slug), case.function)
+    best = float("inf")
+    for _ in range(REPEATS + 2):
+        start = time.perf_counter()
+        function(*case.args, **case.kwargs)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _learner_seconds(session: WorkerSession, case: Case, timeout: float) -> float | None:
+    """Best of a few timed calls; None when it did not answer (the verdicts already say why)."""
+    best, spent = float("inf"), 0.0
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        outcome = session.call(case.function, case.args, case.kwargs, timeout=timeout)
+        elapsed = time.perf_counter() - start
+        if outcome.timed_out:
+            return timeout
+        if outcome.kind != "value":
+            return None
+        best, spent = min(best, elapsed), spent + elapsed
+        if spent > BUDGET_S / REPEATS:
+            break
+    return best
+
+
+def verdict(ratio: float) -> tuple[str, bool]:
+    if ratio > LOOPS_RATIO:
+        return "far slower than the reference: looks like Python loops over the data", True
+    if ratio > SLOWER_RATIO:
+        return "slower than the reference, but vectorized enough", False
+    return "on par with the vectorized reference", False
+
+
+def measure(exercise: Exercise, session: WorkerSession, results: list[TestResult],
+            deadline: float) -> tuple[Performance, ...]:
+    """One `Performance` per function that passed all its tests and has a medium case."""
+    measured = []
+    for case in getattr(runner.suite(exercise.slug), "PERFORMANCE", ()):
+        mine = [r for r in results if r.function == case.function]
+        left = deadline - time.monotonic()
+        if not mine or any(r.status != "passed" for r in mine) or left < 1.0:
+            continue
+        learner = _learner_seconds(session, case, min(exercise.limits.call_timeout_s, left))
+        if learner is None:
+            continue
+        reference = _reference_seconds(exercise.slug, case)
+        ratio = learner / max(reference, 1e-6)
+        text, loops = verdict(ratio)
+        measured.append(Performance(
+            function=case.function, ratio_to_reference=round(ratio, 1), verdict=text,
+            learner_ms=round(learner * 1e3, 2), reference_ms=round(reference * 1e3, 2),
+            diagnosis=diagnose.named("python-loops") if loops else None))
+    return tuple(measured)

@@ -1,0 +1,96 @@
+"""Does the grader name the mistake? Learner-style buggy files, variant discrimination, no leaks."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader import diagnose, exercises, grade, runner
+from grader.compare import TOLERANCE, relative_error
+from tests.conftest import ROOT, SLUGS
+
+BUGGY = sorted((ROOT / "tests" / "submissions" / "buggy").glob("*/*.py"))
+
+
+def _grade(path: Path):
+    return grade.grade_file(exercises.resolve(path.parent.name), path)
+
+
+@pytest.mark.parametrize("path", BUGGY, ids=[f"{p.parent.name}/{p.stem}" for p in BUGGY])
+def test_buggy_submission_is_diagnosed_with_its_slug(path):
+    """Is a learner's classic mistake named by its catalog slug, more often than any other?"""
+    result = _grade(path)
+    slugs = Counter(t.diagnosis.slug for t in result.tests if t.diagnosis)
+    assert result.score < 100
+    assert slugs, "no failing case was diagnosed"
+    assert slugs[path.stem] == max(slugs.values()), dict(slugs)
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_every_variant_slug_is_catalogued(slug):
+    for variant in runner.variants(slug):
+        assert variant.slug in diagnose.catalog(), variant.slug
+        assert variant.function in exercises.resolve(slug).functions
+
+
+def _distance(a, b) -> float:
+    """How far two outputs are apart: inf for different structure or shape."""
+    if isinstance(a, tuple) != isinstance(b, tuple):
+        return np.inf
+    if isinstance(a, tuple):
+        return max((_distance(x, y) for x, y in zip(a, b)), default=0.0)
+    if a.shape != b.shape:
+        return np.inf
+    return relative_error(a, b)
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_suite_separates_every_pair_of_variants(slug):
+    """For each pair of mistakes of a function, does some case tell them apart by far more than
+    the tolerance (1e3 x)? Otherwise the diagnosis could not know which one the learner made."""
+    cases = runner.suite(slug).CASES
+    by_function: dict[str, list] = {}
+    for variant in runner.variants(slug):
+        by_function.setdefault(variant.function, []).append(variant)
+    for function, variants in by_function.items():
+        outputs = {v.slug: [dict(runner.variant_outputs(slug, c.id)).get(v) for c in cases
+                            if c.function == function] for v in variants}
+        for a, b in itertools.combinations(variants, 2):
+            if a.slug == b.slug:
+                continue
+            gaps = [_distance(x, y) for x, y in zip(outputs[a.slug], outputs[b.slug])
+                    if x is not None and y is not None]
+            assert max(gaps, default=0.0) > 1e3 * TOLERANCE[np.dtype("float64")], (a.slug, b.slug)
+
+
+def _numbers(value) -> set[str]:
+    """Printed forms of the interesting numbers of an array: what a leak would contain."""
+    flat = np.concatenate([np.ravel(v) for v in value]) if isinstance(value, tuple) else np.ravel(value)
+    picked = [float(x) for x in flat if abs(x) > 1e-3][:40]
+    return {f"{x:.4f}"[:7] for x in picked}
+
+
+@pytest.mark.parametrize("path", BUGGY[:: max(1, len(BUGGY) // 12)],
+                         ids=[p.stem for p in BUGGY[:: max(1, len(BUGGY) // 12)]])
+def test_reports_never_contain_expected_values_or_inputs(path):
+    """Do JSON results of failing runs stay free of expected arrays and hidden input values?"""
+    result = _grade(path)
+    text = json.dumps(result.to_json())
+    slug = path.parent.name
+    for test in result.tests:
+        if test.status == "passed":
+            continue
+        case = next(c for c in runner.suite(slug).CASES if c.id == test.id)
+        secret = set()
+        if not case.raises:
+            secret |= _numbers(runner.expected(slug, case.id).value)
+        for arg in case.args:
+            if isinstance(arg, np.ndarray) and arg.dtype.kind == "f":
+                secret |= _numbers(arg)
+        leaked = [s for s in secret if s in text]
+        assert not leaked, (test.id, leaked[:5])
