@@ -8,7 +8,6 @@ is killed with its whole process group and a fresh one is started for the next c
 from __future__ import annotations
 
 import os
-import resource
 import selectors
 import shutil
 import signal
@@ -16,9 +15,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from grader import worker as wire
 from grader.models import Limits
@@ -45,28 +45,22 @@ class CallOutcome:
     elapsed: float = 0.0
 
 
-def _limit_child(limits: Limits) -> None:
-    """Runs in the child between fork and exec: its own process group, then hard limits."""
-    os.setsid()
-    mb = 2**20
-    for key, value in (
-        (resource.RLIMIT_AS, limits.memory_mb * mb),
-        (resource.RLIMIT_CPU, limits.cpu_s),
-        (resource.RLIMIT_FSIZE, limits.file_size_mb * mb),
-        (resource.RLIMIT_NOFILE, limits.open_files),
-        (resource.RLIMIT_CORE, 0),
-    ):
-        resource.setrlimit(key, (value, value))
+def limit_args(limits: Limits) -> list[str]:
+    """The worker sets these limits on itself before it reads any learner code."""
+    return [str(v) for v in (limits.memory_mb, limits.cpu_s, limits.file_size_mb,
+                             limits.open_files)]
 
 
-def _worker_env(scratch: Path) -> dict[str, str]:
+def worker_env(scratch: Path) -> dict[str, str]:
     env = {key: os.environ[key] for key in _PASSED_ENV if key in os.environ}
     threads = {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
     return {**env, **threads, "HOME": str(scratch), "TMPDIR": str(scratch),
             "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
 
 
-def _signal_reason(returncode: int, memory_mb: int) -> str:
+def _signal_reason(returncode: int | None) -> str:
+    if returncode is None:
+        return "the worker stopped answering"
     if returncode >= 0:
         return f"your code exited early (exit code {returncode})"
     sig = -returncode
@@ -81,18 +75,73 @@ def _signal_reason(returncode: int, memory_mb: int) -> str:
     return f"worker crashed: {name}"
 
 
-class WorkerSession:
-    """One learner file loaded in a worker process, restarted after every failure.
+class Channel:
+    """A running worker the grader can talk to: a `.py` worker on pipes, or a notebook kernel
+    serving its namespace on a Unix socket. Either way: frames in, frames out, killable."""
 
-    Use as a context manager; the worker and its scratch directory are gone afterwards.
+    def __init__(self, pid: int, reader: int, writer: BinaryIO, wait: Callable[[], int | None],
+                 close: Callable[[], None] = lambda: None) -> None:
+        self.pid, self.reader, self.writer = pid, reader, writer
+        self._wait, self._close = wait, close
+
+    @classmethod
+    def spawn(cls, scratch: Path, limits: Limits, output: Path) -> Channel:
+        with open(output, "ab") as out:
+            # A new session, so that killing the group also kills whatever the learner spawned;
+            # no preexec_fn, which is unsafe when batches grade from several threads.
+            proc = subprocess.Popen(
+                [sys.executable, "-I", "-c", WORKER_SOURCE, *limit_args(limits)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=out,
+                cwd=scratch, env=worker_env(scratch), start_new_session=True)
+        assert proc.stdin is not None and proc.stdout is not None
+        return cls(proc.pid, proc.stdout.fileno(), proc.stdin, proc.wait,
+                   lambda: [s.close() for s in (proc.stdin, proc.stdout)])
+
+    def read_exact(self, n: int, deadline: float) -> bytes:
+        chunks, remaining = [], n
+        with selectors.DefaultSelector() as sel:
+            sel.register(self.reader, selectors.EVENT_READ)
+            while remaining:
+                left = deadline - time.monotonic()
+                if left <= 0 or not sel.select(left):
+                    raise TimeoutError
+                chunk = os.read(self.reader, min(remaining, 1 << 20))
+                if not chunk:
+                    raise EOFError
+                chunks.append(chunk)
+                remaining -= len(chunk)
+        return b"".join(chunks)
+
+    def exit_code(self) -> int | None:
+        return self._wait()
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self._close()
+        except OSError:
+            pass
+        self._wait()
+
+
+class WorkerSession:
+    """The learner's code loaded in a worker, answering calls; restarted after every failure.
+
+    `load` is the worker's load request: a whole file (`source`, `filename`) or notebook cells
+    (`cells`, `cell_timeout_s`). `first` is an already-running channel to use before any restart
+    (a notebook kernel whose cells ran). Use as a context manager: afterwards the worker and its
+    scratch directory are gone.
     """
 
-    def __init__(self, source: str, filename: str, functions: list[str], limits: Limits) -> None:
-        self.source, self.filename, self.functions, self.limits = source, filename, functions, limits
-        self.scratch = Path(tempfile.mkdtemp(prefix="convgrade-"))
-        self.proc: subprocess.Popen | None = None
+    def __init__(self, load: dict, functions: list[str], limits: Limits,
+                 first: Channel | None = None, scratch: Path | None = None) -> None:
+        self.load, self.functions, self.limits = load, functions, limits
+        self.scratch = scratch or Path(tempfile.mkdtemp(prefix="convgrade-"))
+        self.channel: Channel | None = first
         self.defined: dict[str, str] = {}
-        self.load_error: CallOutcome | None = None
 
     def __enter__(self) -> WorkerSession:
         return self
@@ -100,57 +149,40 @@ class WorkerSession:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @property
-    def output_path(self) -> Path:
-        return self.scratch / "output.txt"
-
     def close(self) -> None:
         self._kill()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
     def _kill(self) -> None:
-        if self.proc is None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        for stream in (self.proc.stdin, self.proc.stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
-        self.proc.wait()
-        self.proc = None
-
-    def _start(self) -> CallOutcome:
-        with open(self.output_path, "ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-c", WORKER_SOURCE],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=out,
-                cwd=self.scratch, env=_worker_env(self.scratch),
-                preexec_fn=lambda: _limit_child(self.limits),  # noqa: PLW1509 - no threads here
-            )
-        request = {"op": "load", "source": self.source, "filename": self.filename,
-                   "functions": self.functions}
-        outcome = self._exchange(request, [], timeout=self.limits.call_timeout_s + 5)
-        if outcome.kind == "value":
-            self.defined = outcome.value
-        return outcome
+        if self.channel is not None:
+            self.channel.kill()
+            self.channel = None
 
     def start(self) -> CallOutcome:
-        """Load the learner's file; the outcome says whether it could be imported."""
-        outcome = self._start()
-        self.load_error = None if outcome.kind == "value" else outcome
+        """Load the learner's code: which functions exist. A running kernel is asked first; if it
+        does not answer, a fresh worker loads the code instead."""
+        if self.channel is not None:
+            outcome = self._exchange({"op": "bind", "functions": self.functions}, [],
+                                     timeout=self.limits.call_timeout_s + 10)
+            if outcome.kind == "value":
+                self.defined = outcome.value
+                return outcome
+            self._kill()
+        self.channel = Channel.spawn(self.scratch, self.limits, self.scratch / "output.txt")
+        request = {"op": "load", "functions": self.functions, **self.load}
+        outcome = self._exchange(request, [], timeout=self.limits.total_timeout_s)
+        if outcome.kind == "value":
+            self.defined = outcome.value
+        else:
+            self._kill()
         return outcome
 
     def call(self, function: str, args: tuple, kwargs: dict, *, layout: str = "C",
              readonly: bool = False, forbidden: list[str] | None = None,
              timeout: float | None = None) -> CallOutcome:
-        if self.proc is None:
-            restarted = self._start()
+        if self.channel is None:
+            restarted = self.start()
             if restarted.kind != "value":
-                self._kill()
                 return restarted
         blobs: list[bytes] = []
         request = {
@@ -162,19 +194,19 @@ class WorkerSession:
         return self._exchange(request, blobs, timeout or self.limits.call_timeout_s)
 
     def _exchange(self, request: dict, blobs: list[bytes], timeout: float) -> CallOutcome:
-        assert self.proc is not None
+        channel = self.channel
+        assert channel is not None
         deadline = time.monotonic() + timeout
         try:
-            wire.write_frame(self.proc.stdin, request, blobs)
-            header, reply_blobs = wire.read_frame(lambda n: self._read_exact(n, deadline))
+            wire.write_frame(channel.writer, request, blobs)
+            header, reply_blobs = wire.read_frame(lambda n: channel.read_exact(n, deadline))
         except TimeoutError:
             self._kill()
             return CallOutcome("lost", reason=f"timed out after {timeout:g} s", timed_out=True)
-        except (EOFError, BrokenPipeError, ConnectionError):
-            self.proc.wait()
-            reason = _signal_reason(self.proc.returncode, self.limits.memory_mb)
+        except (EOFError, OSError):
+            code = channel.exit_code()
             self._kill()
-            return CallOutcome("lost", reason=reason)
+            return CallOutcome("lost", reason=_signal_reason(code))
         except (wire.WireError, ValueError, KeyError, TypeError) as exc:
             self._kill()
             return CallOutcome("lost", reason=f"malformed reply from the worker ({exc})"[:200])
@@ -194,20 +226,3 @@ class WorkerSession:
         return CallOutcome("value", value=value, modified=modified,
                            forbidden=header.get("forbidden"),
                            elapsed=float(header.get("elapsed", 0.0)))
-
-    def _read_exact(self, n: int, deadline: float) -> bytes:
-        assert self.proc is not None and self.proc.stdout is not None
-        fd = self.proc.stdout.fileno()
-        chunks, remaining = [], n
-        with selectors.DefaultSelector() as sel:
-            sel.register(fd, selectors.EVENT_READ)
-            while remaining:
-                left = deadline - time.monotonic()
-                if left <= 0 or not sel.select(left):
-                    raise TimeoutError
-                chunk = os.read(fd, min(remaining, 1 << 20))
-                if not chunk:
-                    raise EOFError
-                chunks.append(chunk)
-                remaining -= len(chunk)
-        return b"".join(chunks)

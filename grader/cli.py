@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 import click
+from tqdm import tqdm
 
-from grader import exercises, grade, report
+from grader import batch, exercises, grade, report
 
 
 def _fail(message: str) -> None:
@@ -39,7 +41,7 @@ def list_command() -> None:
 @cli.command()
 @click.argument("exercise")
 @click.option("--file", "file_", type=click.Path(dir_okay=False, path_type=Path),
-              help="Grade this .py file instead of the stub in the exercise folder.")
+              help="Grade this .py file or .ipynb notebook instead of the stub in the folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result document as JSON.")
 def check(exercise: str, file_: Path | None, as_json: bool) -> None:
     """Grade a solution against an exercise's hidden tests.
@@ -66,6 +68,46 @@ def check(exercise: str, file_: Path | None, as_json: bool) -> None:
     else:
         click.echo(report.render_text(result, color=sys.stdout.isatty()))
     sys.exit(0 if result.passed else 1)
+
+
+@cli.command("grade")
+@click.argument("submissions", nargs=-1, required=True,
+                type=click.Path(exists=True, file_okay=True, dir_okay=True, path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the reports, the class summary and the gradebook.")
+@click.option("--exercise", "exercise", default=None,
+              help="Grade every submission against this exercise (overrides notebook metadata).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1,
+              show_default="number of cores", help="Submissions graded in parallel.")
+def grade_command(submissions: tuple[Path, ...], out: Path, exercise: str | None, jobs: int) -> None:
+    """Grade a class: every .ipynb and .py file in SUBMISSIONS (files or folders).
+
+    Writes one HTML report per submission, index.html (the class summary), grades.csv and
+    results.json (the gradebook) and a Gradescope results.json per submission into OUT.
+    Rerunning skips submissions that are unchanged since they were graded. Exit status: 0 when
+    every submission was graded, 1 when some could not be graded at all, 2 on a usage error.
+
+    Examples:
+
+    \b
+        grader grade examples/submissions --out reports
+        grader grade hw3/*.ipynb --exercise conv_backward --out hw3-reports --jobs 4
+    """
+    try:
+        override = exercises.resolve(exercise) if exercise else None
+    except exercises.ExerciseError as exc:
+        _fail(str(exc))
+    total = len(batch.find(list(submissions)))
+    with tqdm(total=total, unit="submission", file=sys.stderr, dynamic_ncols=True,
+              disable=total == 0) as bar:
+        def progress(graded: batch.Graded) -> None:
+            bar.set_postfix_str(graded.submission.name[-30:], refresh=False)
+            bar.update(1)
+
+        graded = batch.grade_batch(list(submissions), out, jobs, override, progress)
+    click.echo(report.render_batch_summary([(g.submission.name, g.result, g.reused) for g in graded]))
+    click.echo(f"\n{len(graded)} submissions graded; class summary: {(out / 'index.html').resolve()}")
+    sys.exit(1 if any(g.result.status == "error" for g in graded) else 0)
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from grader.models import Exercise, Limits
 ROOT = Path(__file__).resolve().parent.parent
 TIERS = ("core", "edge", "extended")
 _KEYS = {"title", "summary", "functions", "points", "limits", "forbidden"}
-_LIMIT_KEYS = {"call_timeout_s", "total_timeout_s", "memory_mb"}
+_LIMIT_KEYS = {"call_timeout_s", "cell_timeout_s", "total_timeout_s", "memory_mb"}
 
 
 class ExerciseError(Exception):

@@ -6,34 +6,92 @@ and a one-line reason; nothing about a submission raises out of here.
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
-from grader import runner, speed
-from grader.boundary import CallOutcome, WorkerSession
+import nbformat
+
+from grader import kernel, runner, speed
+from grader.boundary import CallOutcome, Channel, WorkerSession
 from grader.models import Exercise, GradeResult
 
 MAX_SOURCE_BYTES = 1024 * 1024
+MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
+MAX_CELLS = 500
 
 
 def grade_file(exercise: Exercise, path: Path, display_name: str | None = None) -> GradeResult:
-    """Grade a learner `.py` file against `exercise`."""
+    """Grade a learner `.py` file or `.ipynb` notebook against `exercise`."""
     name = display_name or str(path)
     try:
-        source = read_source(path)
+        if path.suffix == ".ipynb":
+            return grade_notebook(exercise, read_notebook(path), name)
+        return grade_source(exercise, read_source(path), name)
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        return GradeResult(exercise=exercise.slug, submission=name, status="error", score=0.0,
-                           max_score=exercise.max_score, message=f"cannot read {name}: {reason}")
-    return grade_source(exercise, source, name)
+        return failed(exercise, name, f"cannot grade {Path(name).name}: {reason}")
+
+
+def failed(exercise: Exercise, name: str, message: str) -> GradeResult:
+    """The result of a submission that could not be graded at all."""
+    return GradeResult(exercise=exercise.slug, submission=name, status="error", score=0.0,
+                       max_score=exercise.max_score, message=message[:500])
+
+
+def grade_notebook(exercise: Exercise, nb: nbformat.NotebookNode, display_name: str) -> GradeResult:
+    """Run the notebook in a limited kernel, then grade what it defined through that kernel
+    (or, if it stops answering, through a fresh worker replaying the cells that ran cleanly)."""
+    scratch = Path(tempfile.mkdtemp(prefix="convgrade-nb-"))
+    limits = exercise.limits
+
+    def grade_run(run: kernel.NotebookRun) -> GradeResult:
+        cells = [(name, _plain_python(source)) for name, source in run.ok_cells]
+        load = {"cells": [{"name": n, "source": s} for n, s in cells],
+                "cell_timeout_s": limits.cell_timeout_s}
+        result = grade_session(exercise, load, display_name, first=run.channel, scratch=scratch)
+        return dataclasses.replace(result, cell_errors=tuple(run.errors))
+
+    try:
+        return kernel.run_notebook(nb, scratch, limits, limits.cell_timeout_s,
+                                   limits.total_timeout_s, grade_run)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _plain_python(source: str) -> str:
+    """IPython syntax (magics, `!cmd`) as plain Python, for replay outside a kernel."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        return TransformerManager().transform_cell(source)
+    except Exception:  # noqa: BLE001 - an odd cell is replayed as written and may fail there
+        return source
 
 
 def grade_source(exercise: Exercise, source: str, display_name: str) -> GradeResult:
     """Grade learner source code (the text of a `.py` file) against the exercise's hidden suite."""
+    return grade_session(exercise, {"source": source, "filename": display_name}, display_name)
+
+
+def grade_cells(exercise: Exercise, cells: list[tuple[str, str]], display_name: str,
+                cell_timeout_s: float = 10.0) -> GradeResult:
+    """Grade notebook cells `(name, source)` replayed in order in a fresh worker; a cell that
+    raises or runs too long is skipped, as it would be in Jupyter."""
+    load = {"cells": [{"name": n, "source": s} for n, s in cells],
+            "cell_timeout_s": cell_timeout_s}
+    return grade_session(exercise, load, display_name)
+
+
+def grade_session(exercise: Exercise, load: dict, display_name: str,
+                  first: Channel | None = None, scratch: Path | None = None) -> GradeResult:
+    """Run the suite against learner code loaded by `load` (see `WorkerSession`)."""
     start = time.monotonic()
     deadline = start + exercise.limits.total_timeout_s
-    with WorkerSession(source, display_name, list(exercise.functions),
-                       exercise.limits) as session:
+    with WorkerSession(load, list(exercise.functions), exercise.limits, first,
+                       scratch) as session:
         loaded = session.start()
         if loaded.kind != "value":
             return _load_failed(exercise, display_name, loaded, time.monotonic() - start)
@@ -59,6 +117,27 @@ def _load_failed(exercise: Exercise, name: str, outcome: CallOutcome,
     return GradeResult(exercise=exercise.slug, submission=name, status="error", score=0.0,
                        max_score=exercise.max_score, message=message[:500],
                        duration_s=round(duration, 3))
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    """A submitted notebook, parsed and validated; ValueError with a one-line reason otherwise."""
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_NOTEBOOK_BYTES + 1)
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        raise ValueError(f"notebook larger than {MAX_NOTEBOOK_BYTES // 2**20} MB")
+    if not data.strip():
+        raise ValueError("the notebook file is empty")
+    try:
+        nb = nbformat.reads(data.decode("utf-8-sig"), as_version=4)
+        nbformat.validate(nb)
+    except UnicodeDecodeError:
+        raise ValueError("the notebook is not UTF-8 text") from None
+    except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds, even RecursionError
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"not a valid notebook: {first[:200]}") from None
+    if len(nb.cells) > MAX_CELLS:
+        raise ValueError(f"notebook has more than {MAX_CELLS} cells")
+    return nb
 
 
 def read_source(path: Path) -> str:

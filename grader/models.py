@@ -13,10 +13,11 @@ class Limits:
     """Resource limits of one learner worker process."""
 
     call_timeout_s: float = 5.0
+    cell_timeout_s: float = 10.0
     total_timeout_s: float = 60.0
     memory_mb: int = 1024
     file_size_mb: int = 10
-    open_files: int = 64
+    open_files: int = 256
 
     @property
     def cpu_s(self) -> int:
@@ -59,6 +60,8 @@ class Diagnosis:
 class TestResult:
     """The verdict on one hidden case. `message` never holds expected values or hidden inputs."""
 
+    __test__ = False  # not a pytest test class, despite its name
+
     id: str
     function: str
     tier: str
@@ -85,6 +88,16 @@ class Performance:
 
 
 @dataclass(frozen=True)
+class CellError:
+    """A problem in one of the learner's own notebook cells, reported back to them."""
+
+    cell: int  # position of the cell in the notebook, counting from 1 (all cells)
+    kind: str  # error | timeout | kernel-died | not-run
+    message: str  # one line, e.g. "ZeroDivisionError: division by zero"
+    traceback: str = ""  # the learner's traceback, plain text, capped
+
+
+@dataclass(frozen=True)
 class GradeResult:
     """The result document of one submission (grader.md), ready for JSON."""
 
@@ -99,6 +112,7 @@ class GradeResult:
     performances: tuple[Performance, ...] = ()
     isolation: str = "basic"
     duration_s: float = 0.0
+    cell_errors: tuple[CellError, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -108,4 +122,5 @@ class GradeResult:
         doc = asdict(self)
         doc["tests"] = [asdict(t) for t in self.tests]
         doc["performances"] = [asdict(p) for p in self.performances]
+        doc["cell_errors"] = [asdict(c) for c in self.cell_errors]
         return {"schema": SCHEMA_VERSION, **doc}

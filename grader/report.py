@@ -62,3 +62,23 @@ def render_catalogue(exercises: list[Exercise]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
                      for row in rows)
+
+
+def render_batch_summary(rows: list[tuple[str, GradeResult, bool]]) -> str:
+    """The table `grader grade` prints at the end: one line per submission."""
+    table = [("submission", "exercise", "score", "status")]
+    for name, result, reused in rows:
+        if result.status == "error":
+            status = f"could not grade: {result.message}"[:90]
+        else:
+            passed = sum(t.status == "passed" for t in result.tests)
+            status = f"{passed}/{len(result.tests)} tests passed"
+            if result.cell_errors:
+                status += f", {len(result.cell_errors)} cell error(s)"
+        if reused:
+            status += " (unchanged, not regraded)"
+        table.append((name[:48], result.exercise, f"{_fmt(result.score)}/{_fmt(result.max_score)}",
+                      status))
+    widths = [max(len(row[i]) for row in table) for i in range(3)]
+    return "\n".join("  ".join([*(c.ljust(w) for c, w in zip(row[:3], widths)), row[3]])
+                     for row in table)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import struct
 import sys
 import time
@@ -175,39 +176,71 @@ class _Guard:
         sys.setprofile(None)
 
 
-def _learner_traceback(exc: BaseException, filename: str) -> str:
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
-    lines = [f"line {f.lineno}, in {f.name}: {(f.line or '').strip()}"[:300] for f in frames[-5:]]
+_LEARNER_FILES: set[str] = set()
+
+
+def _learner_traceback(exc: BaseException) -> str:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in _LEARNER_FILES]
+    lines = [f"{f.filename}, line {f.lineno}, in {f.name}: {(f.line or '').strip()}"[:300]
+             for f in frames[-5:]]
     return "\n".join(lines)
 
 
-def _error(exc: BaseException, filename: str, guard: _Guard | None = None) -> dict:
+def _error(exc: BaseException, guard: _Guard | None = None) -> dict:
     return {
         "ok": False,
         "type": type(exc).__name__[:80],
         "mro": [c.__name__ for c in type(exc).__mro__][:20],
         "message": str(exc)[:2000],
-        "traceback": _learner_traceback(exc, filename)[:4000],
+        "traceback": _learner_traceback(exc)[:4000],
         "forbidden": guard.hit if guard else None,
         "lineno": getattr(exc, "lineno", None) if isinstance(exc, SyntaxError) else None,
     }
 
 
-def _load(request: dict) -> tuple[dict, dict]:
-    filename = request["filename"]
-    namespace: dict = {"__name__": "submission", "__file__": filename}
-    try:
-        exec(compile(request["source"], filename, "exec"), namespace)
-    except BaseException as exc:  # noqa: BLE001 - a learner's module may raise anything
-        return namespace, _error(exc, filename)
-    defined = {}
-    for name in request["functions"]:
+class CellTimeout(BaseException):
+    """Raised by the alarm when one notebook cell runs past its time while being replayed."""
+
+
+def _on_alarm(signum, frame):
+    raise CellTimeout("cell timed out")
+
+
+def _defined(namespace: dict, functions: list[str]) -> dict[str, str]:
+    found = {}
+    for name in functions:
         obj = namespace.get(name)
-        defined[name] = "missing" if obj is None else "ok" if callable(obj) else "not callable"
-    return namespace, {"ok": True, "defined": defined}
+        found[name] = "missing" if obj is None else "ok" if callable(obj) else "not callable"
+    return found
 
 
-def _call(namespace: dict, request: dict, blobs: list[bytes], filename: str) -> tuple[dict, list]:
+def _load(request: dict) -> tuple[dict, dict]:
+    """Run the learner's code: a whole file (any error is fatal), or notebook cells one by one,
+    where a failing or overlong cell is skipped as it would be in Jupyter."""
+    namespace: dict = {"__name__": "__main__"}
+    cells = request.get("cells")
+    if cells is None:
+        _LEARNER_FILES.add(request["filename"])
+        namespace["__file__"] = request["filename"]
+        try:
+            exec(compile(request["source"], request["filename"], "exec"), namespace)
+        except BaseException as exc:  # noqa: BLE001 - a learner's module may raise anything
+            return namespace, _error(exc)
+        return namespace, {"ok": True, "defined": _defined(namespace, request["functions"])}
+    signal.signal(signal.SIGALRM, _on_alarm)
+    for cell in cells:
+        _LEARNER_FILES.add(cell["name"])
+        signal.setitimer(signal.ITIMER_REAL, float(request.get("cell_timeout_s", 10)))
+        try:
+            exec(compile(cell["source"], cell["name"], "exec"), namespace)
+        except BaseException:  # noqa: BLE001 - reported when the notebook ran; skipped here
+            pass
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    return namespace, {"ok": True, "defined": _defined(namespace, request["functions"])}
+
+
+def _call(namespace: dict, request: dict, blobs: list[bytes]) -> tuple[dict, list]:
     args = [decode(tree, blobs) for tree in request["args"]]
     kwargs = {key: decode(tree, blobs) for key, tree in request["kwargs"].items()}
     layout, readonly = request.get("layout", "C"), bool(request.get("readonly"))
@@ -219,7 +252,7 @@ def _call(namespace: dict, request: dict, blobs: list[bytes], filename: str) -> 
         with guard:
             value = namespace[request["function"]](*args, **kwargs)
     except BaseException as exc:  # noqa: BLE001 - learner code may raise anything, even SystemExit
-        return _error(exc, filename, guard), []
+        return _error(exc, guard), []
     elapsed = time.perf_counter() - start
     modified = [i for i, (a, o) in enumerate(zip(args, originals))
                 if o is not None and not np.array_equal(a, o, equal_nan=True)]
@@ -229,7 +262,54 @@ def _call(namespace: dict, request: dict, blobs: list[bytes], filename: str) -> 
     return reply, out
 
 
+def serve(read_exact, proto_out: BinaryIO, namespace: dict) -> None:
+    """Answer requests until the grader hangs up. `load` replaces the namespace; `bind` keeps it
+    (a notebook kernel whose cells already ran) and reports which functions it defines."""
+    while True:
+        try:
+            request, blobs = read_frame(read_exact)
+        except EOFError:
+            return
+        out: list[bytes] = []
+        if request["op"] == "load":
+            namespace, reply = _load(request)
+        elif request["op"] == "bind":
+            reply = {"ok": True, "defined": _defined(namespace, request["functions"])}
+        else:
+            reply, out = _call(namespace, request, blobs)
+        sys.stdout.flush()
+        write_frame(proto_out, reply, out)
+
+
+def _limit(memory_mb: int, cpu_s: int, file_mb: int, open_files: int) -> None:
+    import resource
+
+    mb = 2**20
+    for key, value in ((resource.RLIMIT_AS, memory_mb * mb), (resource.RLIMIT_CPU, cpu_s),
+                       (resource.RLIMIT_FSIZE, file_mb * mb), (resource.RLIMIT_NOFILE, open_files),
+                       (resource.RLIMIT_CORE, 0)):
+        resource.setrlimit(key, (value, value))
+
+
+def serve_socket(path: str, namespace: dict) -> None:
+    """Kernel mode: serve the kernel's own namespace over the grader's Unix socket."""
+    import socket
+
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(path)
+    stream = sock.makefile("rwb")
+
+    def read_exact(n: int) -> bytes:
+        data = stream.read(n)
+        if data is None or len(data) != n:
+            raise EOFError
+        return data
+
+    serve(read_exact, stream, namespace)
+
+
 def main() -> None:
+    _limit(*(int(a) for a in sys.argv[1:5]))
     # The protocol keeps private copies of stdin/stdout; the learner's prints go to stderr, which
     # the grader captures, so nothing a learner prints can be mistaken for a reply.
     proto_in = os.fdopen(os.dup(0), "rb")
@@ -244,21 +324,7 @@ def main() -> None:
             raise EOFError
         return data
 
-    namespace: dict = {}
-    filename = "<submission>"
-    while True:
-        try:
-            request, blobs = read_frame(read_exact)
-        except EOFError:
-            return
-        if request["op"] == "load":
-            filename = request["filename"]
-            namespace, reply = _load(request)
-            out: list[bytes] = []
-        else:
-            reply, out = _call(namespace, request, blobs, filename)
-        sys.stdout.flush()
-        write_frame(proto_out, reply, out)
+    serve(read_exact, proto_out, {})
 
 
 if __name__ == "__main__":

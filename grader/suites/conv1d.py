@@ -82,3 +82,10 @@ CASES: tuple[Case, ...] = (
     layer("conv1d-stride0-raises", (2, 3, 9), (4, 3, 3), 2180, 1, "edge",
           raises="ValueError", stride=0),
 )
+
+# One medium case per function, not scored: a vectorized solution takes a few ms (the reference
+# about 2 ms), a learner's Python-loop solution well under a second.
+PERFORMANCE: tuple[Case, ...] = (
+    signal("perf-convolve1d", 200_000, 12, 1900, 0, mode="same"),
+    layer("perf-conv1d", (8, 64, 256), (32, 64, 9), 2900, 0, padding=4),
+)

@@ -51,3 +51,8 @@ CASES: tuple[Case, ...] = (
     conv("channel-mismatch-raises", (2, 3, 7, 9), (4, 2, 3, 2), 3250, 1, "edge",
          raises="ValueError"),
 )
+
+# One medium case, not scored: the reference takes a few ms, a Python-loop solution under a second.
+PERFORMANCE: tuple[Case, ...] = (
+    conv("perf-conv_forward", (4, 32, 28, 28), (32, 32, 5, 5), 3900, 0, padding=2),
+)

@@ -49,12 +49,14 @@ CASES: tuple[Case, ...] = (
          padding=1),
     pool("max-fwd-float32-k2", MAX_FWD, randn, (2, 3, 8, 6), 6040, 3, dtype="float32"),
     # max_pool_backward: the first tied maximum takes the whole gradient; overlaps add up (core)
-    pool("max-bwd-ties-k2", MAX_BWD, ties, (2, 3, 6, 8), 6110, 5),
+    pool("max-bwd-ties-k2", MAX_BWD, ties, (2, 3, 6, 8), 6110, 4),
     pool("max-bwd-ties-k3-s2-overlap", MAX_BWD, ties, (2, 2, 9, 7), 6120, 5, k=3, stride=2),
     pool("max-bwd-ties-k2-s1-overlap", MAX_BWD, ties, (2, 2, 6, 5), 6130, 4, stride=1),
     pool("max-bwd-ties-k3-s1-pad1", MAX_BWD, ties, (2, 3, 6, 8), 6140, 3, k=3, stride=1,
          padding=1),
     pool("max-bwd-float32-ties", MAX_BWD, ties, (2, 3, 8, 6), 6150, 3, dtype="float32"),
+    pool("max-bwd-ties-k2x3-s2-square-input", MAX_BWD, ties, (2, 2, 9, 9), 6160, 1, k=(2, 3),
+         stride=2),
     # avg_pool_forward: both divisors with padding (core)
     pool("avg-fwd-k2-default-stride", AVG_FWD, randn, (2, 3, 8, 6), 6210, 4),
     pool("avg-fwd-k3-s2-pad1-include-pad", AVG_FWD, randn, (2, 3, 7, 9), 6220, 5, k=3,
@@ -65,12 +67,14 @@ CASES: tuple[Case, ...] = (
          k=3, stride=2, padding=1),
     # avg_pool_backward: x_shape is a tuple of ints (core)
     pool("avg-bwd-k2-default-stride", AVG_BWD, randn, (2, 3, 8, 6), 6310, 3),
-    pool("avg-bwd-k3-s2-pad1-include-pad", AVG_BWD, randn, (2, 3, 7, 9), 6320, 5, k=3,
+    pool("avg-bwd-k3-s2-pad1-include-pad", AVG_BWD, randn, (2, 3, 7, 9), 6320, 4, k=3,
          stride=2, padding=1, count_include_pad=True),
     pool("avg-bwd-k3-s2-pad1-exclude-pad", AVG_BWD, randn, (2, 3, 7, 9), 6330, 5, k=3,
          stride=2, padding=1, count_include_pad=False),
     pool("avg-bwd-float32-k3-s2-pad1", AVG_BWD, randn, (2, 3, 9, 8), 6340, 3, dtype="float32",
          k=3, stride=2, padding=1),
+    pool("avg-bwd-k3x2-s2-pad1-square-input", AVG_BWD, randn, (2, 2, 9, 9), 6350, 1, k=(3, 2),
+         stride=2, padding=1),
     # all-negative input with padding, non-square windows and strides (edge)
     pool("max-fwd-negative-k3-s2-pad1", MAX_FWD, negative, (2, 2, 7, 8), 6410, 1, "edge", k=3,
          stride=2, padding=1),

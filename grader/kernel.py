@@ -1,0 +1,202 @@
+"""Running a learner's notebook in a limited Jupyter kernel, then lending that kernel to grading.
+
+The kernel is a pinned `python3` ipykernel (never the kernel the notebook's metadata names),
+started in a scratch directory with a cleaned environment and the worker's resource limits. Its
+cells run with nbclient, a time limit each and a budget for the whole notebook; a cell that times
+out is interrupted, a kernel that dies or hangs ends the run. The learner's cell errors are taken
+from the execute replies, not from outputs the learner's code could suppress. Afterwards the
+kernel serves its namespace to the grader over a Unix socket with the same data-only protocol
+as a `.py` worker (`worker.serve_socket`); verdicts are made in the grader, as for `.py` files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import nbformat
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+
+from grader.boundary import WORKER_SOURCE, Channel, limit_args, worker_env
+from grader.models import CellError, Limits
+
+_LAUNCHER = (
+    "import sys\n"
+    "exec(compile(sys.argv[1], '<convgrade limits>', 'exec'), {'__name__': 'limits'})\n"
+)
+_LIMITS = (
+    "import resource, sys\n"
+    "mb = 2**20\n"
+    "memory, cpu, fsize, nofile = (int(a) for a in sys.argv[2:6])\n"
+    "for key, value in ((resource.RLIMIT_AS, memory * mb), (resource.RLIMIT_CPU, cpu),\n"
+    "                   (resource.RLIMIT_FSIZE, fsize * mb), (resource.RLIMIT_NOFILE, nofile),\n"
+    "                   (resource.RLIMIT_CORE, 0)):\n"
+    "    resource.setrlimit(key, (value, value))\n"
+    "sys.argv = ['ipykernel_launcher'] + sys.argv[6:]\n"
+    "from ipykernel.kernelapp import launch_new_instance\n"
+    "launch_new_instance()\n"
+)
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_TRACE_CAP = 4000
+T = TypeVar("T")
+
+
+def is_check_cell(cell: dict) -> bool:
+    """The generated notebooks' self-check cell: a learner aid, never run while grading."""
+    tags = cell.get("metadata", {}).get("tags", [])
+    return "convgrade-check" in tags or "grader.notebook import check" in cell.get("source", "")
+
+
+class LimitedKernelManager(AsyncKernelManager):
+    """An ipykernel that applies the worker's resource limits to itself before starting."""
+
+    limits: Limits = Limits()
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        return [sys.executable, "-I", "-c", _LAUNCHER, _LIMITS, *limit_args(self.limits),
+                "-f", self.connection_file]
+
+
+@dataclass
+class NotebookRun:
+    """What executing the notebook produced: which cells ran cleanly, what went wrong, and a live
+    kernel channel to grade with (None when the kernel is gone)."""
+
+    ok_cells: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[CellError] = field(default_factory=list)
+    channel: Channel | None = None
+    manager: LimitedKernelManager | None = None
+    client: NotebookClient | None = None
+
+
+class _QuietClient(NotebookClient):
+    """Keeps no outputs: the grader needs only each cell's status, and a flood of prints must
+    not fill the grader's memory."""
+
+    def output(self, outs, msg, display_id, cell_index):  # noqa: D102 - nbclient hook
+        return None
+
+
+def _cell_error(index: int, reply: dict) -> CellError:
+    content = reply.get("content", {})
+    name, value = str(content.get("ename", "Error")), str(content.get("evalue", ""))
+    trace = _ANSI.sub("", "\n".join(str(line) for line in content.get("traceback", [])))
+    kind = "timeout" if name == "CellTimeoutError" else "error"
+    return CellError(cell=index + 1, kind=kind, message=f"{name}: {value}"[:300],
+                     traceback=trace[-_TRACE_CAP:])
+
+
+async def _execute(run: NotebookRun, nb: nbformat.NotebookNode, scratch: Path, limits: Limits,
+                   cell_timeout: float) -> None:
+    km = run.manager = LimitedKernelManager(kernel_name="python3", transport="ipc")
+    km.limits = limits
+    km.ip = str(scratch / "kernel")
+    failed: dict[int, dict] = {}
+    client = run.client = _QuietClient(
+        nb, km=km, timeout=int(cell_timeout), allow_errors=True, interrupt_on_timeout=True,
+        error_on_timeout={"ename": "CellTimeoutError",
+                          "evalue": f"cell timed out after {cell_timeout:g} s", "traceback": []},
+        kernel_name="python3", startup_timeout=30, record_timing=False,
+        on_cell_error=lambda cell, cell_index, execute_reply: failed.setdefault(
+            cell_index, execute_reply))
+    env = {**worker_env(scratch), "IPYTHONDIR": str(scratch / ".ipython")}
+    await km.start_kernel(env=env, cwd=str(scratch))
+    async with client.async_setup_kernel(cwd=str(scratch)):
+        await _run_cells(client, nb, run, failed)
+        if await km.is_alive():
+            run.channel = await _lend(client, km, scratch, limits)
+
+
+async def _run_cells(client: NotebookClient, nb: nbformat.NotebookNode, run: NotebookRun,
+                     failed: dict[int, dict]) -> None:
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or is_check_cell(cell) or not cell.source.strip():
+            continue
+        try:
+            await client.async_execute_cell(cell, index)
+        except DeadKernelError:
+            run.errors.append(CellError(index + 1, "kernel-died",
+                                        "the kernel died while running this cell"))
+            run.errors += [CellError(i + 1, "not-run", "not run: the kernel had died")
+                           for i, c in enumerate(nb.cells[index + 1:], index + 1)
+                           if c.cell_type == "code" and not is_check_cell(c)]
+            return
+        if index in failed:
+            run.errors.append(_cell_error(index, failed[index]))
+        else:
+            run.ok_cells.append((f"<cell {index + 1}>", cell.source))
+
+
+async def _lend(client: NotebookClient, km: LimitedKernelManager, scratch: Path,
+                limits: Limits) -> Channel | None:
+    """Have the kernel serve its namespace on a Unix socket; the channel to it, or None."""
+    path = scratch / "worker.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(1)
+    server.settimeout(limits.call_timeout_s + 5)
+    code = (f"exec(compile({WORKER_SOURCE!r}, '<convgrade worker>', 'exec'), "
+            f"_convgrade := {{'__name__': 'convgrade_worker'}})\n"
+            f"_convgrade['serve_socket']({str(path)!r}, get_ipython().user_ns)\n")
+    client.kc.execute(code, silent=True, store_history=False)
+    try:
+        conn, _ = await asyncio.get_running_loop().run_in_executor(None, server.accept)
+    except OSError:
+        return None
+    finally:
+        server.close()
+    process = km.provisioner.process
+    stream = conn.makefile("wb")
+    return Channel(process.pid, conn.fileno(), stream, process.wait,
+                   lambda: (stream.close(), conn.close()))
+
+
+async def _shutdown(run: NotebookRun) -> None:
+    if run.channel is not None:
+        run.channel.kill()
+    km = run.manager
+    if km is not None and km.has_kernel:
+        try:
+            await km.shutdown_kernel(now=True)
+        except Exception:  # noqa: BLE001 - a kernel that is already gone is what we want
+            pass
+    if run.client is not None and run.client.kc is not None:
+        run.client.kc.stop_channels()
+
+
+def run_notebook(nb: nbformat.NotebookNode, scratch: Path, limits: Limits, cell_timeout: float,
+                 budget: float, then: Callable[[NotebookRun], T]) -> T:
+    """Run the notebook's code cells in a fresh limited kernel within `budget` seconds, call
+    `then(run)` while the kernel still serves its namespace, and shut the kernel down."""
+    run = NotebookRun()
+
+    async def main() -> T:
+        start = time.monotonic()
+        try:
+            await asyncio.wait_for(_execute(run, nb, scratch, limits, cell_timeout), budget)
+        except (asyncio.TimeoutError, RuntimeError, OSError) as exc:
+            why = "ran out of time" if isinstance(exc, asyncio.TimeoutError) else f"failed ({exc})"
+            run.errors.append(CellError(0, "timeout", f"running the notebook {why} after "
+                                                      f"{time.monotonic() - start:.0f} s"))
+            if run.channel is not None:
+                run.channel.kill()
+                run.channel = None
+        try:
+            return then(run)
+        finally:
+            await _shutdown(run)
+
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(main())
+    finally:
+        loop.close()

@@ -1,0 +1,193 @@
+"""The learner's notebooks: building them from the exercise folders, and the `check` cell.
+
+This module owns the learner side of Jupyter support:
+
+- `build(exercise)` generates `notebooks/<slug>.ipynb` from the exercise's own files (statement
+  `README.md`, stub `<slug>.py`, public worked example `example.py`), so there is one source of truth;
+  `python -m grader.notebook` regenerates every notebook.
+- `check(slug)` runs in the learner's kernel: it replays the code the learner has executed (IPython's
+  input history) in the grader's separate worker process, grades it against the hidden suite and
+  shows the verdicts as HTML. Nothing is graded inside the learner's kernel.
+
+Running submitted notebooks in batch (the instructor side) lives elsewhere.
+"""
+
+from __future__ import annotations
+
+import ast
+import html as html_escape
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from grader.exercises import ROOT, discover, resolve
+from grader.models import Exercise
+
+SOLUTION_TAG = "solution"
+EXAMPLE_TAG = "example"
+CHECK_TAG = "convgrade-check"
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+
+def check_source(slug: str) -> str:
+    """The exact source of a notebook's check cell."""
+    return f'from grader.notebook import check\n\ncheck("{slug}")'
+
+
+# ----------------------------------------------------------------------------- building notebooks
+
+def split_statement(text: str) -> list[str]:
+    """The statement's markdown cut at its `## ` headings (not inside code fences): the title and
+    worked example first, then one chunk per section."""
+    chunks: list[list[str]] = [[]]
+    fenced = False
+    for line in text.splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        if line.startswith("## ") and not fenced and any(s.strip() for s in chunks[-1]):
+            chunks.append([])
+        chunks[-1].append(line)
+    return ["\n".join(chunk).strip() for chunk in chunks if "\n".join(chunk).strip()]
+
+
+def example_source(exercise: Exercise) -> str:
+    """`example.py` as a notebook cell: the `from <slug> import ...` line that the standalone script
+    needs is dropped, since the solution cell above defines the functions."""
+    text = (exercise.path / "example.py").read_text()
+    lines = [line for line in text.splitlines() if not line.startswith(f"from {exercise.slug} import")]
+    return "\n".join(lines).strip()
+
+
+def build(exercise: Exercise) -> nbformat.NotebookNode:
+    """The learner notebook of `exercise`: statement, solution stub, worked example, check cell."""
+    slug = exercise.slug
+    names = ", ".join(f"`{f}`" for f in exercise.functions)
+    cells = [new_markdown_cell(chunk) for chunk in split_statement((exercise.path / "README.md").read_text())]
+    cells += [
+        new_markdown_cell(f"## Your solution\n\nImplement {names} in the cell below, replacing each "
+                          "`raise NotImplementedError`, and run the cell again after every edit. "
+                          "Import what you need (NumPy is available)."),
+        new_code_cell(exercise.stub.read_text().strip(), metadata={"tags": [SOLUTION_TAG]}),
+        new_code_cell(example_source(exercise), metadata={"tags": [EXAMPLE_TAG]}),
+        new_markdown_cell("## Check your solution\n\nThe cell below grades the code you have run in "
+                          "this notebook against the hidden tests. Your code is replayed in a separate "
+                          "process, so a crash or an endless loop there cannot take this notebook "
+                          "down; each test gets its verdict, its points and, when it fails, the likely "
+                          "mistake. Run it again after every change."),
+        new_code_cell(check_source(slug), metadata={"tags": [CHECK_TAG]}),
+    ]
+    for i, cell in enumerate(cells):
+        cell["id"] = f"{slug}-{i}"
+    nb = new_notebook(cells=cells, metadata={
+        "convgrade": {"exercise": slug},
+        "kernelspec": dict(KERNELSPEC),
+        "language_info": {"name": "python"},
+    })
+    nbformat.validate(nb)
+    return nb
+
+
+def notebook_path(exercise: Exercise) -> Path:
+    return ROOT / "notebooks" / f"{exercise.slug}.ipynb"
+
+
+def main() -> None:
+    """Regenerate `notebooks/<slug>.ipynb` for every exercise."""
+    for exercise in discover():
+        path = notebook_path(exercise)
+        path.parent.mkdir(exist_ok=True)
+        nbformat.write(build(exercise), str(path))
+        print(f"wrote {path.relative_to(ROOT)}")
+
+
+# ----------------------------------------------------------------------------- the check cell
+
+def _is_check_statement(node: ast.stmt) -> bool:
+    """`from grader... import ...`, `import grader...`, or a bare `check(...)` call."""
+    if isinstance(node, ast.ImportFrom):
+        return (node.module or "").split(".")[0] == "grader"
+    if isinstance(node, ast.Import):
+        return any(alias.name.split(".")[0] == "grader" for alias in node.names)
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        func = node.value.func
+        return (isinstance(func, ast.Name) and func.id == "check") or (
+            isinstance(func, ast.Attribute) and func.attr == "check"
+            and "notebook" in ast.unparse(func.value))
+    return False
+
+
+def without_check(source: str) -> str | None:
+    """The cell with its check-cell statements blanked out (line numbers kept); None if nothing
+    else is left. A cell that does not parse is kept as it is: the worker skips it, as Jupyter did."""
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return source
+    drop = [n for n in body if _is_check_statement(n)]
+    if not drop:
+        return source
+    keep = [n for n in body if not _is_check_statement(n)]
+    blank = {i for n in drop for i in range(n.lineno, (n.end_lineno or n.lineno) + 1)}
+    if not keep or any(i in blank for n in keep for i in range(n.lineno, (n.end_lineno or n.lineno) + 1)):
+        return None
+    lines = source.splitlines()
+    return "\n".join("" if i + 1 in blank else line for i, line in enumerate(lines))
+
+
+def history_cells(inputs: list[str]) -> list[tuple[str, str]]:
+    """The learner's executed inputs as plain-Python cells `(name, source)`, in execution order.
+
+    Every run is replayed, re-runs included (a cell run, edited and run again defines what it last
+    defined); only an input repeated immediately after itself is replayed once. Empty inputs and
+    the check call itself are left out."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    transformer = TransformerManager()
+    cells: list[tuple[str, str]] = []
+    previous = None
+    for k, raw in enumerate(inputs):
+        if not raw or not raw.strip() or raw == previous:
+            continue
+        previous = raw
+        try:
+            source = transformer.transform_cell(raw)
+        except Exception:  # noqa: BLE001 - IPython could not parse it; the worker will skip it
+            source = raw
+        source = without_check(source)
+        if source and source.strip():
+            cells.append((f"<cell {k}>", source))
+    return cells
+
+
+def _error_html(message: str) -> str:
+    text = html_escape.escape(message.splitlines()[0][:300] if message else "unknown error")
+    return f'<div class="convgrade-error" style="color:#b00020"><b>convgrade:</b> {text}</div>'
+
+
+def check(slug: str) -> None:
+    """Grade the code run so far in this notebook against exercise `slug`, and show the verdicts.
+
+    Runs inside the learner's Jupyter kernel; the grading itself happens in a separate worker."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        get_ipython = None  # type: ignore[assignment]
+    shell = get_ipython() if get_ipython is not None else None
+    if shell is None:
+        raise RuntimeError("grader.notebook.check() runs inside a Jupyter notebook; in a terminal, "
+                           f"run `grader check exercises/{slug} --file YOUR_FILE` instead")
+    from IPython.display import HTML, display
+
+    try:
+        from grader import grade, html
+
+        cells = history_cells(list(shell.user_ns.get("In", [])))
+        result = grade.grade_cells(resolve(slug), cells, "this notebook")
+        display(HTML(html.render_check(result)))
+    except Exception as exc:  # noqa: BLE001 - one line in the cell, never a grader traceback
+        display(HTML(_error_html(f"could not grade this notebook: {type(exc).__name__}: {exc}")))
+
+
+if __name__ == "__main__":
+    main()

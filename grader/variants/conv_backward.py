@@ -1,0 +1,178 @@
+"""Mistaken variants of conv_backward: dx, dw, db of the NCHW convolution layer."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.cases import Variant
+from solutions._common import pair, resolve_padding
+from solutions.conv_backward import conv_backward
+
+
+def _pads(w, stride, padding) -> tuple[tuple[int, int], tuple[int, int]]:
+    return resolve_padding(padding, w.shape[2:], pair(stride, "stride"), (1, 1))
+
+
+def _explicit(x, pads):
+    return np.pad(x, ((0, 0), (0, 0)) + tuple(pads))
+
+
+def _dxpad(dout, x, w, stride, padding):
+    """The gradient of the padded input, with the pads: ((top, bottom), (left, right))."""
+    pads = _pads(w, stride, padding)
+    return conv_backward(dout, _explicit(x, pads), w, stride, 0)[0], pads
+
+
+def _with_dx(dout, x, w, stride, padding, dx):
+    _, dw, db = conv_backward(dout, x, w, stride, padding)
+    return dx, dw, db
+
+
+def _with_dw(dout, x, w, stride, padding, dw):
+    dx, _, db = conv_backward(dout, x, w, stride, padding)
+    return dx, dw, db
+
+
+def _with_db(dout, x, w, stride, padding, db):
+    dx, dw, _ = conv_backward(dout, x, w, stride, padding)
+    return dx, dw, db
+
+
+def not_cropped(dout, x, w, stride=1, padding=0):
+    """dx is the gradient of the padded input."""
+    return _with_dx(dout, x, w, stride, padding, _dxpad(dout, x, w, stride, padding)[0])
+
+
+def crop_minus_p(dout, x, w, stride=1, padding=0):
+    """Cropped with dxpad[:, :, p:-p, p:-p], empty when p == 0."""
+    dxp, ((top, bottom), (left, right)) = _dxpad(dout, x, w, stride, padding)
+    return _with_dx(dout, x, w, stride, padding, dxp[:, :, top:-bottom, left:-right])
+
+
+def crop_top_left(dout, x, w, stride=1, padding=0):
+    """Cropped dxpad[:, :, :H, :W]: the padding kept at the top/left, the end cut off."""
+    H, W = x.shape[2:]
+    dxp, _ = _dxpad(dout, x, w, stride, padding)
+    return _with_dx(dout, x, w, stride, padding, dxp[:, :, :H, :W])
+
+
+def crop_bottom_right(dout, x, w, stride=1, padding=0):
+    """Cropped dxpad[:, :, -H:, -W:]: the start cut off, the padding kept at the bottom/right."""
+    H, W = x.shape[2:]
+    dxp, _ = _dxpad(dout, x, w, stride, padding)
+    return _with_dx(dout, x, w, stride, padding, dxp[:, :, -H:, -W:])
+
+
+def db_mean(dout, x, w, stride=1, padding=0):
+    """db averaged over (n, i, j) instead of summed."""
+    return _with_db(dout, x, w, stride, padding, dout.mean(axis=(0, 2, 3)))
+
+
+def db_per_sample(dout, x, w, stride=1, padding=0):
+    """db summed over (i, j) only: shape (N, F)."""
+    return _with_db(dout, x, w, stride, padding, dout.sum(axis=(2, 3)))
+
+
+def db_batch_only(dout, x, w, stride=1, padding=0):
+    """db summed over the batch only: shape (F, H_out, W_out)."""
+    return _with_db(dout, x, w, stride, padding, dout.sum(axis=0))
+
+
+def dw_last_sample(dout, x, w, stride=1, padding=0):
+    """dw assigned per sample: only the last sample's contribution is left."""
+    dw = conv_backward(dout[-1:], x[-1:], w, stride, padding)[1]
+    return _with_dw(dout, x, w, stride, padding, dw)
+
+
+def dw_last_window(dout, x, w, stride=1, padding=0):
+    """dw[f] = dout * window inside the (n, i, j) loops: only the last window is left."""
+    last = np.zeros_like(dout)
+    last[-1, :, -1, -1] = dout[-1, :, -1, -1]
+    return _with_dw(dout, x, w, stride, padding, conv_backward(last, x, w, stride, padding)[1])
+
+
+def _dx_assigned(dout, x, w, stride, padding):
+    """dxpad[n, :, window] = sum_f dout[n, f, i, j] * w[f], windows in row-major order."""
+    (sh, sw), (KH, KW) = pair(stride, "stride"), w.shape[2:]
+    pads = _pads(w, stride, padding)
+    H_out, W_out = dout.shape[2:]
+    dxp = np.zeros(_explicit(x, pads).shape)
+    for i in range(H_out):
+        for j in range(W_out):
+            dxp[:, :, i * sh:i * sh + KH, j * sw:j * sw + KW] = \
+                np.einsum("nf,fcuv->ncuv", dout[:, :, i, j], w)
+    (top, _), (left, _) = pads
+    return dxp[:, :, top:top + x.shape[2], left:left + x.shape[3]]
+
+
+def dx_assigned(dout, x, w, stride=1, padding=0):
+    """dx assigned window by window (=): overlapping windows keep only the last one."""
+    conv_backward(dout, x, w, stride, padding)
+    return _with_dx(dout, x, w, stride, padding, _dx_assigned(dout, x, w, stride, padding))
+
+
+def dx_assigned_per_filter(dout, x, w, stride=1, padding=0):
+    """dx assigned inside the (n, f, i, j) loops: the last filter's last window wins."""
+    conv_backward(dout, x, w, stride, padding)
+    dx = _dx_assigned(dout[:, -1:], x, w[-1:], stride, padding)
+    return _with_dx(dout, x, w, stride, padding, dx)
+
+
+def dx_unrotated(dout, x, w, stride=1, padding=0):
+    """dx from the full correlation with the un-rotated kernel."""
+    dx = conv_backward(dout, x, w[:, :, ::-1, ::-1], stride, padding)[0]
+    return _with_dx(dout, x, w, stride, padding, dx)
+
+
+def dx_stride_ignored(dout, x, w, stride=1, padding=0):
+    """dout not dilated by the stride: the stride-1 transposed convolution of dout."""
+    if pair(stride, "stride") == (1, 1):
+        return conv_backward(dout, x, w, stride, padding)
+    conv_backward(dout, x, w, stride, padding)  # raises where the reference raises
+    (top, bottom), (left, right) = _pads(w, stride, padding)
+    (H_out, W_out), (KH, KW) = dout.shape[2:], w.shape[2:]
+    shape = (x.shape[0], x.shape[1], H_out + KH - 1 - top - bottom, W_out + KW - 1 - left - right)
+    dx = conv_backward(dout, np.zeros(shape), w, 1, (top, left))[0]
+    return _with_dx(dout, x, w, stride, padding, dx)
+
+
+def dw_from_x(dout, x, w, stride=1, padding=0):
+    """dw read x at (i*s + u, j*s + v) without the padding offset (zero past the end)."""
+    (top, bottom), (left, right) = _pads(w, stride, padding)
+    xz = _explicit(x, ((0, top + bottom), (0, left + right)))
+    return _with_dw(dout, x, w, stride, padding, conv_backward(dout, xz, w, stride, 0)[1])
+
+
+def fc_swapped(dout, x, w, stride=1, padding=0):
+    """dx with w's F and C axes swapped (only runs when F == C)."""
+    if w.shape[0] != w.shape[1]:
+        raise ValueError("F != C: the learner's code crashes")
+    dx = conv_backward(dout, x, w.transpose(1, 0, 2, 3), stride, padding)[0]
+    return _with_dx(dout, x, w, stride, padding, dx)
+
+
+def dx_last_filter(dout, x, w, stride=1, padding=0):
+    """dx not summed over the filters: dxpad reset in the filter loop, the last filter's left."""
+    conv_backward(dout, x, w, stride, padding)
+    dx = conv_backward(dout[:, -1:], x, w[-1:], stride, padding)[0]
+    return _with_dx(dout, x, w, stride, padding, dx)
+
+
+VARIANTS: tuple[Variant, ...] = (
+    Variant("dx-not-cropped", "conv_backward", not_cropped),
+    Variant("dx-crop-pad-zero", "conv_backward", crop_minus_p),
+    Variant("dx-crop-offset", "conv_backward", crop_top_left),
+    Variant("dx-crop-offset", "conv_backward", crop_bottom_right),
+    Variant("db-not-summed", "conv_backward", db_mean),
+    Variant("db-not-summed", "conv_backward", db_per_sample),
+    Variant("db-not-summed", "conv_backward", db_batch_only),
+    Variant("dw-overwritten", "conv_backward", dw_last_sample),
+    Variant("dw-overwritten", "conv_backward", dw_last_window),
+    Variant("channels-not-summed", "conv_backward", dx_last_filter),
+    Variant("dx-overwritten", "conv_backward", dx_assigned),
+    Variant("dx-overwritten", "conv_backward", dx_assigned_per_filter),
+    Variant("dx-kernel-not-flipped", "conv_backward", dx_unrotated),
+    Variant("dx-stride-ignored", "conv_backward", dx_stride_ignored),
+    Variant("dw-unpadded-input", "conv_backward", dw_from_x),
+    Variant("fc-axes-swapped", "conv_backward", fc_swapped),
+)

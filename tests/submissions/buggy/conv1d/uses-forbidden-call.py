@@ -1,0 +1,53 @@
+# convolve1d hands the whole job to np.convolve.
+import numpy as np
+
+
+def convolve1d(a, v, mode="full"):
+    """True 1-D convolution of a (N,) and v (M,), like np.convolve(a, v, mode)."""
+    a = np.asarray(a)
+    v = np.asarray(v)
+    if a.ndim != 1 or v.ndim != 1 or len(a) == 0 or len(v) == 0:
+        raise ValueError("a and v must be non-empty 1-D arrays")
+    if mode not in ("full", "same", "valid"):
+        raise ValueError(f"unknown mode {mode!r}")
+    return np.convolve(a, v, mode)
+
+
+def _pads(padding, kernel, stride, dilation):
+    if padding == "valid":
+        return 0, 0
+    if padding == "same":
+        if stride != 1:
+            raise ValueError("padding='same' needs stride 1")
+        total = dilation * (kernel - 1)
+        return total // 2, total - total // 2
+    if isinstance(padding, str) or padding < 0:
+        raise ValueError(f"bad padding {padding!r}")
+    return padding, padding
+
+
+def conv1d(x, w, b=None, stride=1, padding=0, dilation=1):
+    """1-D conv layer (cross-correlation): x (N, C, L), w (F, C, K), b (F,) -> (N, F, L_out)."""
+    N, C, L = x.shape
+    F, C_w, K = w.shape
+    if C_w != C:
+        raise ValueError(f"x has {C} channels, w has {C_w}")
+    if stride < 1 or dilation < 1:
+        raise ValueError("stride and dilation must be >= 1")
+    before, after = _pads(padding, K, stride, dilation)
+    span = dilation * (K - 1) + 1
+    L_out = (L + before + after - span) // stride + 1
+    if L_out < 1:
+        raise ValueError(f"output length {L_out} < 1")
+    xpad = np.pad(x, ((0, 0), (0, 0), (before, after)))
+    out = np.zeros((N, F, L_out), dtype=x.dtype)
+    for n in range(N):
+        for f in range(F):
+            for i in range(L_out):
+                start = i * stride
+                window = xpad[n, :, start:start + span:dilation]  # (C, K)
+                value = np.sum(window * w[f])
+                if b is not None:
+                    value += b[f]
+                out[n, f, i] = value
+    return out
