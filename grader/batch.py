@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import exercises, grade, html
+from grader import exercises, grade, html, kernel
 from grader.models import CellError, Diagnosis, Exercise, GradeResult, Performance, TestResult
 
 SUFFIXES = (".ipynb", ".py")
@@ -244,6 +244,8 @@ def grade_batch(paths: list[Path], out: Path, jobs: int, override: Exercise | No
     catalogue = exercises.discover()
     submissions = find(paths)
     done: dict[str, Graded] = {}
+    if any(s.path.suffix == ".ipynb" for s in submissions):
+        kernel.prestart(max(1, jobs))
     try:
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = {pool.submit(_grade_one, s, override, catalogue, out): s for s in submissions}
@@ -257,6 +259,7 @@ def grade_batch(paths: list[Path], out: Path, jobs: int, override: Exercise | No
                 done[sub.key] = graded
                 progress(graded)
     finally:
+        kernel.close_pool()
         ordered = [done[s.key] for s in submissions if s.key in done]
         write_summary(out, ordered)
     return ordered

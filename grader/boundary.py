@@ -137,9 +137,9 @@ class WorkerSession:
     """
 
     def __init__(self, load: dict, functions: list[str], limits: Limits,
-                 first: Channel | None = None, scratch: Path | None = None) -> None:
+                 first: Channel | None = None) -> None:
         self.load, self.functions, self.limits = load, functions, limits
-        self.scratch = scratch or Path(tempfile.mkdtemp(prefix="convgrade-"))
+        self.scratch = Path(tempfile.mkdtemp(prefix="convgrade-"))
         self.channel: Channel | None = first
         self.defined: dict[str, str] = {}
 

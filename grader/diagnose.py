@@ -128,9 +128,11 @@ def heatmap(actual: Any, reference: Any, size: int = 24) -> list[list[float]] | 
         return None
     if actual.shape != reference.shape or actual.size == 0:
         return None
-    err = np.abs(actual.astype(np.float64) - reference.astype(np.float64))
-    err = np.nan_to_num(err, nan=np.inf)
-    err = np.where(np.isinf(err), np.nanmax(np.where(np.isinf(err), 0, err)) * 2 + 1, err)
+    with np.errstate(all="ignore"):
+        err = np.abs(actual.astype(np.float64) - reference.astype(np.float64))
+        finite = np.isfinite(err)
+        scale = err[finite].max(initial=0.0)
+        err = np.where(finite, err / scale if scale > 0 else 0.0, 1.0)  # NaN/inf: worst
     grid = err.reshape(-1, *err.shape[-2:]).sum(axis=0) if err.ndim >= 2 else err[None, :]
     H, W = grid.shape
     bh, bw = -(-H // size), -(-W // size)

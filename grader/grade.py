@@ -7,8 +7,6 @@ and a one-line reason; nothing about a submission raises out of here.
 from __future__ import annotations
 
 import dataclasses
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -44,21 +42,15 @@ def failed(exercise: Exercise, name: str, message: str) -> GradeResult:
 def grade_notebook(exercise: Exercise, nb: nbformat.NotebookNode, display_name: str) -> GradeResult:
     """Run the notebook in a limited kernel, then grade what it defined through that kernel
     (or, if it stops answering, through a fresh worker replaying the cells that ran cleanly)."""
-    scratch = Path(tempfile.mkdtemp(prefix="convgrade-nb-"))
     limits = exercise.limits
 
     def grade_run(run: kernel.NotebookRun) -> GradeResult:
-        cells = [(name, _plain_python(source)) for name, source in run.ok_cells]
-        load = {"cells": [{"name": n, "source": s} for n, s in cells],
-                "cell_timeout_s": limits.cell_timeout_s}
-        result = grade_session(exercise, load, display_name, first=run.channel, scratch=scratch)
+        cells = [{"name": name, "source": _plain_python(source)} for name, source in run.ok_cells]
+        load = {"cells": cells, "cell_timeout_s": limits.cell_timeout_s}
+        result = grade_session(exercise, load, display_name, first=run.channel)
         return dataclasses.replace(result, cell_errors=tuple(run.errors))
 
-    try:
-        return kernel.run_notebook(nb, scratch, limits, limits.cell_timeout_s,
-                                   limits.total_timeout_s, grade_run)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    return kernel.run_notebook(nb, limits, limits.total_timeout_s, grade_run)
 
 
 def _plain_python(source: str) -> str:
@@ -86,12 +78,11 @@ def grade_cells(exercise: Exercise, cells: list[tuple[str, str]], display_name: 
 
 
 def grade_session(exercise: Exercise, load: dict, display_name: str,
-                  first: Channel | None = None, scratch: Path | None = None) -> GradeResult:
+                  first: Channel | None = None) -> GradeResult:
     """Run the suite against learner code loaded by `load` (see `WorkerSession`)."""
     start = time.monotonic()
     deadline = start + exercise.limits.total_timeout_s
-    with WorkerSession(load, list(exercise.functions), exercise.limits, first,
-                       scratch) as session:
+    with WorkerSession(load, list(exercise.functions), exercise.limits, first) as session:
         loaded = session.start()
         if loaded.kind != "value":
             return _load_failed(exercise, display_name, loaded, time.monotonic() - start)

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from grader.models import Diagnosis, GradeResult
+from grader.models import Diagnosis, GradeResult, TestResult
 
 TRUNCATED = "[truncated]"
 TEXT_LIMIT = 2000  # messages, diagnoses, tracebacks: enough for a real traceback, not a novel
@@ -129,7 +129,7 @@ class _Group:
     """The tests of one function, with its subtotal, in the order the suite lists them."""
 
     function: str
-    tests: tuple
+    tests: tuple[TestResult, ...]
     points: float
     max_points: float
 

@@ -12,11 +12,15 @@ as a `.py` worker (`worker.serve_socket`); verdicts are made in the grader, as f
 from __future__ import annotations
 
 import asyncio
+import atexit
 import re
+import shutil
 import socket
 import sys
+import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -76,6 +80,7 @@ class NotebookRun:
     channel: Channel | None = None
     manager: LimitedKernelManager | None = None
     client: NotebookClient | None = None
+    scratch: Path | None = None
 
 
 class _QuietClient(NotebookClient):
@@ -95,11 +100,86 @@ def _cell_error(index: int, reply: dict) -> CellError:
                      traceback=trace[-_TRACE_CAP:])
 
 
-async def _execute(run: NotebookRun, nb: nbformat.NotebookNode, scratch: Path, limits: Limits,
-                   cell_timeout: float) -> None:
-    km = run.manager = LimitedKernelManager(kernel_name="python3", transport="ipc")
+@dataclass
+class _Kernel:
+    """A started kernel process and the fresh scratch directory it runs in."""
+
+    manager: LimitedKernelManager
+    scratch: Path
+
+
+async def _start_kernel(limits: Limits) -> _Kernel:
+    scratch = Path(tempfile.mkdtemp(prefix="convgrade-nb-"))
+    km = LimitedKernelManager(kernel_name="python3", transport="ipc")
     km.limits = limits
     km.ip = str(scratch / "kernel")
+    env = {**worker_env(scratch), "IPYTHONDIR": str(scratch / ".ipython")}
+    await km.start_kernel(env=env, cwd=str(scratch))
+    return _Kernel(km, scratch)
+
+
+class _Pool:
+    """Kernels started ahead of need, so a batch does not wait for each kernel to boot. Every
+    kernel serves exactly one submission; all of them live on one background event loop."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.ready: dict[Limits, list[asyncio.Task]] = {}
+        self.target = 0
+        threading.Thread(target=self.loop.run_forever, name="convgrade-kernels",
+                         daemon=True).start()
+
+    def run(self, coro: Awaitable[T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    async def take(self, limits: Limits) -> _Kernel:
+        waiting = self.ready.setdefault(limits, [])
+        task = waiting.pop(0) if waiting else asyncio.ensure_future(_start_kernel(limits))
+        while len(waiting) < self.target:
+            waiting.append(asyncio.ensure_future(_start_kernel(limits)))
+        kernel = await task
+        if not await kernel.manager.is_alive():
+            kernel = await _start_kernel(limits)
+        return kernel
+
+    async def close(self) -> None:
+        self.target = 0
+        for tasks in self.ready.values():
+            for task in tasks:
+                kernel = await task
+                await kernel.manager.shutdown_kernel(now=True)
+                shutil.rmtree(kernel.scratch, ignore_errors=True)
+        self.ready.clear()
+
+
+_POOL: _Pool | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> _Pool:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = _Pool()
+            atexit.register(close_pool)
+        return _POOL
+
+
+def prestart(count: int) -> None:
+    """Keep `count` kernels booting ahead of need (a batch asks for one per job)."""
+    _pool().target = count
+
+
+def close_pool() -> None:
+    """Shut down the kernels that were started ahead and not used."""
+    if _POOL is not None:
+        _POOL.run(_POOL.close())
+
+
+async def _execute(run: NotebookRun, nb: nbformat.NotebookNode, limits: Limits,
+                   cell_timeout: float) -> None:
+    kernel = await _pool().take(limits)
+    km, scratch = run.manager, run.scratch = kernel.manager, kernel.scratch
     failed: dict[int, dict] = {}
     client = run.client = _QuietClient(
         nb, km=km, timeout=int(cell_timeout), allow_errors=True, interrupt_on_timeout=True,
@@ -108,8 +188,6 @@ async def _execute(run: NotebookRun, nb: nbformat.NotebookNode, scratch: Path, l
         kernel_name="python3", startup_timeout=30, record_timing=False,
         on_cell_error=lambda cell, cell_index, execute_reply: failed.setdefault(
             cell_index, execute_reply))
-    env = {**worker_env(scratch), "IPYTHONDIR": str(scratch / ".ipython")}
-    await km.start_kernel(env=env, cwd=str(scratch))
     async with client.async_setup_kernel(cwd=str(scratch)):
         await _run_cells(client, nb, run, failed)
         if await km.is_alive():
@@ -171,32 +249,28 @@ async def _shutdown(run: NotebookRun) -> None:
             pass
     if run.client is not None and run.client.kc is not None:
         run.client.kc.stop_channels()
+    if run.scratch is not None:
+        shutil.rmtree(run.scratch, ignore_errors=True)
 
 
-def run_notebook(nb: nbformat.NotebookNode, scratch: Path, limits: Limits, cell_timeout: float,
-                 budget: float, then: Callable[[NotebookRun], T]) -> T:
+def run_notebook(nb: nbformat.NotebookNode, limits: Limits, budget: float,
+                 then: Callable[[NotebookRun], T]) -> T:
     """Run the notebook's code cells in a fresh limited kernel within `budget` seconds, call
-    `then(run)` while the kernel still serves its namespace, and shut the kernel down."""
-    run = NotebookRun()
+    `then(run)` while the kernel still serves its namespace, then shut the kernel down.
 
-    async def main() -> T:
-        start = time.monotonic()
-        try:
-            await asyncio.wait_for(_execute(run, nb, scratch, limits, cell_timeout), budget)
-        except (asyncio.TimeoutError, RuntimeError, OSError) as exc:
-            why = "ran out of time" if isinstance(exc, asyncio.TimeoutError) else f"failed ({exc})"
-            run.errors.append(CellError(0, "timeout", f"running the notebook {why} after "
-                                                      f"{time.monotonic() - start:.0f} s"))
-            if run.channel is not None:
-                run.channel.kill()
-                run.channel = None
-        try:
-            return then(run)
-        finally:
-            await _shutdown(run)
-
-    loop = asyncio.new_event_loop()
+    The kernel lives on the pool's event loop; `then` runs here, in the caller's thread."""
+    pool, run = _pool(), NotebookRun()
+    start = time.monotonic()
     try:
-        return loop.run_until_complete(main())
+        pool.run(asyncio.wait_for(_execute(run, nb, limits, limits.cell_timeout_s), budget))
+    except (asyncio.TimeoutError, RuntimeError, OSError) as exc:
+        why = "ran out of time" if isinstance(exc, asyncio.TimeoutError) else f"failed ({exc})"
+        run.errors.append(CellError(0, "timeout", f"running the notebook {why} after "
+                                                  f"{time.monotonic() - start:.0f} s"))
+        if run.channel is not None:
+            run.channel.kill()
+            run.channel = None
+    try:
+        return then(run)
     finally:
-        loop.close()
+        pool.run(_shutdown(run))

@@ -61,7 +61,9 @@ CASES: tuple[Case, ...] = (
     layer("conv1d-bias-none", (2, 3, 8), (4, 3, 3), 2090, 5, bias=False, padding=1),
     layer("conv1d-five-channels-stride2", (2, 5, 9), (3, 5, 3), 2200, 5, stride=2),
     # conv1d layer: corner sizes, float32, layouts and invalid arguments (edge)
-    layer("conv1d-same-even-kernel", (2, 3, 10), (4, 3, 4), 2070, 2, "edge", padding="same"),
+    layer("conv1d-same-even-kernel", (2, 3, 10), (4, 3, 4), 2070, 1, "edge", padding="same"),
+    layer("conv1d-same-kernel2-dilation3", (2, 3, 10), (4, 3, 2), 2210, 1, "edge",
+          padding="same", dilation=3),
     layer("conv1d-stride3-greater-than-kernel", (2, 2, 13), (3, 2, 2), 2040, 1, "edge",
           stride=3),
     layer("conv1d-dilation2-kernel2", (2, 3, 9), (4, 3, 2), 2050, 1, "edge", dilation=2),

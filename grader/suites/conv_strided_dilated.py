@@ -135,3 +135,9 @@ CASES: tuple[Case, ...] = (
     fwd("fwd-groups-not-dividing-filters-raises", (2, 4, 6, 7), (3, 2, 3, 3), 5480, 1,
         "extended", raises="ValueError", groups=2),
 )
+
+# Medium cases for the speed comparison with the reference (not scored).
+PERFORMANCE: tuple[Case, ...] = (
+    fwd("perf-conv2d", (2, 128, 24, 24), (32, 128, 3, 3), 5900, 0, padding=2, dilation=2),
+    bwd("perf-conv2d_backward", (2, 64, 24, 24), (32, 64, 3, 3), 5910, 0, padding=2, dilation=2),
+)

@@ -133,3 +133,15 @@ CASES: tuple[Case, ...] = (
     pool("avg-bwd-padding-too-large-raises", AVG_BWD, randn, (2, 3, 8, 6), 6840, 1, "edge",
          raises="ValueError", k=(2, 3), padding=(2, 1)),
 )
+
+# Medium cases for the speed comparison with the reference (not scored).
+PERFORMANCE: tuple[Case, ...] = (
+    pool("perf-max_pool_forward", MAX_FWD, randn, (8, 32, 64, 64), 6900, 0, k=3, stride=2,
+         padding=1),
+    pool("perf-max_pool_backward", MAX_BWD, randn, (8, 16, 64, 64), 6910, 0, k=3, stride=2,
+         padding=1),
+    pool("perf-avg_pool_forward", AVG_FWD, randn, (8, 32, 64, 64), 6920, 0, k=3, stride=2,
+         padding=1),
+    pool("perf-avg_pool_backward", AVG_BWD, randn, (8, 32, 64, 64), 6930, 0, k=3, stride=2,
+         padding=1),
+)

@@ -8,6 +8,9 @@ from grader.cases import Variant
 from solutions._common import ntuple, resolve_padding
 from solutions.conv1d import conv1d, convolve1d
 
+# A variant returns the right answer on cases its mistake does not affect (the engine skips
+# those), so that every pair of mistakes meets, and can be told apart, on some case.
+
 # --- convolve1d ----------------------------------------------------------------------------------
 
 

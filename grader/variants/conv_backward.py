@@ -8,6 +8,9 @@ from grader.cases import Variant
 from solutions._common import pair, resolve_padding
 from solutions.conv_backward import conv_backward
 
+# A variant returns the right answer on cases its mistake does not affect (the engine skips
+# those), so that every pair of mistakes meets, and can be told apart, on some case.
+
 
 def _pads(w, stride, padding) -> tuple[tuple[int, int], tuple[int, int]]:
     return resolve_padding(padding, w.shape[2:], pair(stride, "stride"), (1, 1))
@@ -107,13 +110,11 @@ def _dx_assigned(dout, x, w, stride, padding):
 
 def dx_assigned(dout, x, w, stride=1, padding=0):
     """dx assigned window by window (=): overlapping windows keep only the last one."""
-    conv_backward(dout, x, w, stride, padding)
     return _with_dx(dout, x, w, stride, padding, _dx_assigned(dout, x, w, stride, padding))
 
 
 def dx_assigned_per_filter(dout, x, w, stride=1, padding=0):
     """dx assigned inside the (n, f, i, j) loops: the last filter's last window wins."""
-    conv_backward(dout, x, w, stride, padding)
     dx = _dx_assigned(dout[:, -1:], x, w[-1:], stride, padding)
     return _with_dx(dout, x, w, stride, padding, dx)
 
@@ -125,14 +126,16 @@ def dx_unrotated(dout, x, w, stride=1, padding=0):
 
 
 def dx_stride_ignored(dout, x, w, stride=1, padding=0):
-    """dout not dilated by the stride: the stride-1 transposed convolution of dout."""
+    """dout not spread by the stride: window (i, j) scattered back at (i, j) instead of (i*s, j*s)."""
     if pair(stride, "stride") == (1, 1):
         return conv_backward(dout, x, w, stride, padding)
-    conv_backward(dout, x, w, stride, padding)  # raises where the reference raises
-    (top, bottom), (left, right) = _pads(w, stride, padding)
+    dxp, ((top, _), (left, _)) = _dxpad(dout, x, w, stride, padding)
     (H_out, W_out), (KH, KW) = dout.shape[2:], w.shape[2:]
-    shape = (x.shape[0], x.shape[1], H_out + KH - 1 - top - bottom, W_out + KW - 1 - left - right)
-    dx = conv_backward(dout, np.zeros(shape), w, 1, (top, left))[0]
+    dense = np.zeros(x.shape[:2] + (H_out + KH - 1, W_out + KW - 1))
+    dense = conv_backward(dout, dense, w, 1, 0)[0]  # the stride-1 scatter, top-left aligned
+    dxp = np.zeros_like(dxp)
+    dxp[:, :, :dense.shape[2], :dense.shape[3]] = dense
+    dx = dxp[:, :, top:top + x.shape[2], left:left + x.shape[3]]
     return _with_dx(dout, x, w, stride, padding, dx)
 
 
@@ -151,9 +154,16 @@ def fc_swapped(dout, x, w, stride=1, padding=0):
     return _with_dx(dout, x, w, stride, padding, dx)
 
 
+def fc_swapped_one_filter(dout, x, w, stride=1, padding=0):
+    """F and C swapped with F == 1: broadcasting gives every channel the kernel summed over C."""
+    if w.shape[0] != 1:
+        raise ValueError("only F == 1 broadcasts")
+    summed = np.repeat(w.sum(axis=1, keepdims=True), w.shape[1], axis=1)
+    return _with_dx(dout, x, w, stride, padding, conv_backward(dout, x, summed, stride, padding)[0])
+
+
 def dx_last_filter(dout, x, w, stride=1, padding=0):
     """dx not summed over the filters: dxpad reset in the filter loop, the last filter's left."""
-    conv_backward(dout, x, w, stride, padding)
     dx = conv_backward(dout[:, -1:], x, w[-1:], stride, padding)[0]
     return _with_dx(dout, x, w, stride, padding, dx)
 
@@ -175,4 +185,5 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("dx-stride-ignored", "conv_backward", dx_stride_ignored),
     Variant("dw-unpadded-input", "conv_backward", dw_from_x),
     Variant("fc-axes-swapped", "conv_backward", fc_swapped),
+    Variant("fc-axes-swapped", "conv_backward", fc_swapped_one_filter),
 )

@@ -8,6 +8,9 @@ from grader.cases import Variant
 from solutions._common import pair, resolve_padding
 from solutions.conv_forward import conv_forward
 
+# A variant returns the right answer on cases its mistake does not affect (the engine skips
+# those), so that every pair of mistakes meets, and can be told apart, on some case.
+
 
 def _pads(w, stride, padding) -> tuple[tuple[int, int], tuple[int, int]]:
     return resolve_padding(padding, w.shape[2:], pair(stride, "stride"), (1, 1))
