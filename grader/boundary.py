@@ -177,6 +177,10 @@ class WorkerSession:
             self._kill()
         return outcome
 
+    def ensure_started(self) -> bool:
+        """Make sure a worker is up (after a crash, a fresh one is loaded): True if it is."""
+        return self.channel is not None or self.start().kind == "value"
+
     def call(self, function: str, args: tuple, kwargs: dict, *, layout: str = "C",
              readonly: bool = False, forbidden: list[str] | None = None,
              timeout: float | None = None) -> CallOutcome:

@@ -97,6 +97,34 @@ def grade_command(submissions: tuple[Path, ...], out: Path, exercise: str | None
         override = exercises.resolve(exercise) if exercise else None
     except exercises.ExerciseError as exc:
         _fail(str(exc))
+    graded = _grade_with_progress(list(submissions), out, jobs, override)
+    sys.exit(1 if any(g.result.status == "error" for g in graded) else 0)
+
+
+@cli.command()
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("reports"), show_default=True, help="Folder for the reports.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1,
+              show_default="number of cores", help="Submissions graded in parallel.")
+def demo(out: Path, jobs: int) -> None:
+    """Grade the bundled example class (examples/submissions) as an instructor would.
+
+    The class has correct, slow, buggy, crashing, looping and malformed submissions; every one of
+    them gets a report, the broken ones with their reason.
+
+    Example:
+
+    \b
+        grader demo --out reports
+    """
+    folder = exercises.ROOT / "examples" / "submissions"
+    if not folder.is_dir():
+        _fail(f"the bundled class is missing: {folder}")
+    _grade_with_progress([folder], out, jobs, None)
+
+
+def _grade_with_progress(submissions: list[Path], out: Path, jobs: int,
+                         override: exercises.Exercise | None) -> list[batch.Graded]:
     total = len(batch.find(list(submissions)))
     with tqdm(total=total, unit="submission", file=sys.stderr, dynamic_ncols=True,
               disable=total == 0) as bar:
@@ -107,7 +135,7 @@ def grade_command(submissions: tuple[Path, ...], out: Path, exercise: str | None
         graded = batch.grade_batch(list(submissions), out, jobs, override, progress)
     click.echo(report.render_batch_summary([(g.submission.name, g.result, g.reused) for g in graded]))
     click.echo(f"\n{len(graded)} submissions graded; class summary: {(out / 'index.html').resolve()}")
-    sys.exit(1 if any(g.result.status == "error" for g in graded) else 0)
+    return graded
 
 
 def main() -> None:

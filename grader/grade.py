@@ -124,6 +124,8 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
     except UnicodeDecodeError:
         raise ValueError("the notebook is not UTF-8 text") from None
     except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds, even RecursionError
+        if type(exc).__name__ == "NotJSONError":
+            raise ValueError("not a valid notebook: the file is not valid JSON") from None
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ValueError(f"not a valid notebook: {first[:200]}") from None
     if len(nb.cells) > MAX_CELLS:

@@ -36,6 +36,8 @@ def _reference_seconds(slug: str, case_id: str) -> float:
 
 def _learner_seconds(session: WorkerSession, case: Case, timeout: float) -> float | None:
     """Best of a few timed calls; None when it did not answer (the verdicts already say why)."""
+    if not session.ensure_started():
+        return None
     best, spent = float("inf"), 0.0
     for _ in range(REPEATS):
         start = time.perf_counter()
