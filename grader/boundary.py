@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from grader import sandbox
 from grader import worker as wire
 from grader.models import Limits
 
@@ -89,10 +90,11 @@ class Channel:
         with open(output, "ab") as out:
             # A new session, so that killing the group also kills whatever the learner spawned;
             # no preexec_fn, which is unsafe when batches grade from several threads.
+            env = worker_env(scratch)
+            command = [sys.executable, "-I", "-c", WORKER_SOURCE, *limit_args(limits)]
             proc = subprocess.Popen(
-                [sys.executable, "-I", "-c", WORKER_SOURCE, *limit_args(limits)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=out,
-                cwd=scratch, env=worker_env(scratch), start_new_session=True)
+                sandbox.wrap(command, env), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=out, cwd=scratch, env=env, start_new_session=True)
         assert proc.stdin is not None and proc.stdout is not None
         return cls(proc.pid, proc.stdout.fileno(), proc.stdin, proc.wait,
                    lambda: [s.close() for s in (proc.stdin, proc.stdout)])

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from grader import batch, exercises, grade, report
+from grader import batch, exercises, grade, report, sandbox
 
 
 def _fail(message: str) -> None:
@@ -62,6 +62,8 @@ def check(exercise: str, file_: Path | None, as_json: bool) -> None:
     path = file_ or target.stub
     if not path.is_file():
         _fail(f"no such file: {path}")
+    _warn_if_basic()
+    sandbox.hide(path.resolve().parent)
     result = grade.grade_file(target, path)
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
@@ -123,8 +125,16 @@ def demo(out: Path, jobs: int) -> None:
     _grade_with_progress([folder], out, jobs, None)
 
 
+def _warn_if_basic() -> None:
+    if sandbox.isolation() == "basic":
+        click.echo("grader: warning: bubblewrap not available; learner code runs with process "
+                   "limits only (isolation: basic)", err=True)
+
+
 def _grade_with_progress(submissions: list[Path], out: Path, jobs: int,
                          override: exercises.Exercise | None) -> list[batch.Graded]:
+    _warn_if_basic()
+    sandbox.hide(out, *submissions)
     total = len(batch.find(list(submissions)))
     with tqdm(total=total, unit="submission", file=sys.stderr, dynamic_ncols=True,
               disable=total == 0) as bar:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 
-from grader import kernel, runner, speed
+from grader import kernel, runner, sandbox, speed
 from grader.boundary import CallOutcome, Channel, WorkerSession
 from grader.models import Exercise, GradeResult
 
@@ -92,6 +92,7 @@ def grade_session(exercise: Exercise, load: dict, display_name: str,
         exercise=exercise.slug, submission=display_name, status="graded",
         score=round(sum(r.points for r in results), 6), max_score=exercise.max_score,
         tests=tuple(results), duration_s=round(time.monotonic() - start, 3),
+        isolation=sandbox.isolation(),
         performance=max(performances, key=lambda p: p.ratio_to_reference, default=None),
         performances=performances)
 

@@ -30,6 +30,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
+from grader import sandbox
 from grader.boundary import WORKER_SOURCE, Channel, limit_args, worker_env
 from grader.models import CellError, Limits
 
@@ -61,13 +62,17 @@ def is_check_cell(cell: dict) -> bool:
 
 
 class LimitedKernelManager(AsyncKernelManager):
-    """An ipykernel that applies the worker's resource limits to itself before starting."""
+    """An ipykernel in the sandbox that applies the worker's resource limits to itself before
+    starting; its connection file and sockets live in `shared`, the one folder both sides see."""
 
     limits: Limits = Limits()
+    shared: Path = Path("/nonexistent")
+    env: dict[str, str] = {}
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-        return [sys.executable, "-I", "-c", _LAUNCHER, _LIMITS, *limit_args(self.limits),
-                "-f", self.connection_file]
+        command = [sys.executable, "-I", "-c", _LAUNCHER, _LIMITS, *limit_args(self.limits),
+                   "-f", self.connection_file]
+        return sandbox.wrap(command, self.env, shared=self.shared)
 
 
 @dataclass
@@ -111,9 +116,11 @@ class _Kernel:
 async def _start_kernel(limits: Limits) -> _Kernel:
     scratch = Path(tempfile.mkdtemp(prefix="convgrade-nb-"))
     km = LimitedKernelManager(kernel_name="python3", transport="ipc")
-    km.limits = limits
+    km.limits, km.shared = limits, scratch
     km.ip = str(scratch / "kernel")
-    env = {**worker_env(scratch), "IPYTHONDIR": str(scratch / ".ipython")}
+    km.connection_file = str(scratch / "kernel.json")
+    home = sandbox.WORKDIR if sandbox.bwrap() else str(scratch)
+    km.env = env = {**worker_env(scratch), "HOME": home, "IPYTHONDIR": f"{home}/.ipython"}
     await km.start_kernel(env=env, cwd=str(scratch))
     return _Kernel(km, scratch)
 

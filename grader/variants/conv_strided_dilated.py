@@ -28,8 +28,8 @@ def _swap(value):
     return tuple(value)[::-1] if isinstance(value, (tuple, list)) else value
 
 
-def _times(a, b) -> tuple[int, int]:
-    return tuple(int(p * q) for p, q in zip(pair(a, "a"), pair(b, "b")))
+def _times(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    return a[0] * b[0], a[1] * b[1]
 
 
 def _crop(out: np.ndarray, size: tuple[int, int]) -> np.ndarray:
