@@ -186,10 +186,12 @@ def pool_cases(N, C, H, W, k, s) -> list[Case]:
         return rng_normal((N, C, Ho, Wo), dt, 3), (N, C, H, W)
 
     def torch_max_bwd(dout, x):
-        # training saves the argmax in the forward pass; the backward is the scatter alone
-        indices = torch.ops.aten.max_pool2d_with_indices(x, [k, k], [s, s])[1]
-        return lambda: torch.ops.aten.max_pool2d_with_indices_backward(
-            dout, x, [k, k], [s, s], [0, 0], [1, 1], False, indices)
+        # the reference is handed x, not the forward's argmax, so torch finds the argmax too
+        def call():
+            indices = torch.ops.aten.max_pool2d_with_indices(x, [k, k], [s, s])[1]
+            return torch.ops.aten.max_pool2d_with_indices_backward(
+                dout, x, [k, k], [s, s], [0, 0], [1, 1], False, indices)
+        return call
 
     def torch_avg_bwd(dout, x_shape):
         x = torch.empty(x_shape, dtype=dout.dtype)

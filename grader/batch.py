@@ -82,8 +82,10 @@ def _problem(path: Path) -> str:
 def infer_exercise(path: Path, catalogue: list[Exercise]) -> Exercise | None:
     """A notebook's exercise from its metadata; a `.py` file's from the functions it defines."""
     try:
-        text = path.read_bytes()[: grade.MAX_NOTEBOOK_BYTES].decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError):
+        # Latin-1 never fails: a file that is not UTF-8 is still matched to its exercise, so
+        # that its report can say what is wrong with it.
+        text = path.read_bytes()[: grade.MAX_NOTEBOOK_BYTES].decode("latin-1")
+    except OSError:
         return None
     by_slug = {e.slug: e for e in catalogue}
     if path.suffix == ".ipynb":
@@ -95,7 +97,7 @@ def infer_exercise(path: Path, catalogue: list[Exercise]) -> Exercise | None:
     try:
         defined = {n.name for n in ast.walk(ast.parse(text)) if isinstance(n, ast.FunctionDef)}
     except (SyntaxError, ValueError, RecursionError):
-        defined = set()
+        defined = set(re.findall(r"^\s*def\s+(\w+)\s*\(", text, re.M))
     best = max(catalogue, key=lambda e: (len(defined & set(e.functions)), e.slug in path.stem))
     if defined & set(best.functions) or best.slug in path.stem:
         return best

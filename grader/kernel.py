@@ -16,6 +16,7 @@ import atexit
 import re
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -121,7 +122,9 @@ async def _start_kernel(limits: Limits) -> _Kernel:
     km.connection_file = str(scratch / "kernel.json")
     home = sandbox.WORKDIR if sandbox.bwrap() else str(scratch)
     km.env = env = {**worker_env(scratch), "HOME": home, "IPYTHONDIR": f"{home}/.ipython"}
-    await km.start_kernel(env=env, cwd=str(scratch))
+    # The kernel's own console chatter is not for the instructor's terminal.
+    await km.start_kernel(env=env, cwd=str(scratch), stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
     return _Kernel(km, scratch)
 
 

@@ -6,6 +6,7 @@ file runs in a `WorkerSession`; only the case inputs go there and only its retur
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 import time
@@ -196,4 +197,16 @@ def run_cases(exercise: Exercise, session: WorkerSession, deadline: float) -> li
             if outcome.timed_out:
                 timeouts[case.function] = timeouts.get(case.function, 0) + 1
             results.append(judge(exercise, case, outcome))
-    return results
+    return _raising_alone_earns_nothing(results, suite(exercise.slug).CASES)
+
+
+def _raising_alone_earns_nothing(results: list[TestResult], cases: tuple[Case, ...]) -> list[TestResult]:
+    """A function that raises ValueError on everything would pass every invalid-parameter case:
+    those points count only when the function also got some valid input right."""
+    raising = {c.id for c in cases if c.raises}
+    working = {r.function for r in results if r.status == "passed" and r.id not in raising}
+    return [dataclasses.replace(r, status="failed", points=0.0, message=(
+                "raised as required, but these points count only once the function also "
+                "computes a correct result for valid inputs"))
+            if r.id in raising and r.status == "passed" and r.function not in working else r
+            for r in results]

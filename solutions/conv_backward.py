@@ -7,6 +7,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from solutions._common import (
     IntOrPair,
+    Pads,
     check_channels,
     output_size,
     pad,
@@ -30,18 +31,56 @@ def conv_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntOrP
     sh, sw = pair(stride, "stride")
     pads = resolve_padding(padding, (KH, KW), (sh, sw), (1, 1))
     H_out, W_out = output_size((H, W), pads, (KH, KW), (sh, sw), (1, 1))
+    w = w.astype(dout.dtype, copy=False)  # float32 stays float32 throughout
     xp = pad(x.astype(dout.dtype, copy=False), pads)  # (N, C, H + pad_h, W + pad_w)
-    win = sliding_window_view(xp, (KH, KW), axis=(2, 3))  # (N, C, H + pad_h - KH + 1, ..., KH, KW)
+    cols = _im2col(xp, (KH, KW), (sh, sw))  # (N, C*KH*KW, H_out*W_out), as in the forward pass
+    grad = dout.reshape(N, F, H_out * W_out)  # (N, F, H_out*W_out)
+    # dw: one GEMM per image against the forward's columns, summed over the batch
+    dw = (grad @ cols.transpose(0, 2, 1)).sum(axis=0)  # (N, F, C*KH*KW) -> (F, C*KH*KW)
+    if (sh, sw) == (1, 1):
+        dx = _dx_transposed(dout, w, pads, (H, W))
+    else:
+        dx = _dx_by_taps(grad, w, pads, (H, W), (sh, sw), (H_out, W_out))
+    return dx, dw.reshape(w.shape), grad.sum(axis=(0, 2))  # dx, dw (F, C, KH, KW), db (F,)
+
+
+def _im2col(xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:
+    """Every window of xp (N, C, Hp, Wp) as a column: (N, C*KH*KW, H_out*W_out), one copy."""
+    (KH, KW), (sh, sw) = kernel, stride
+    win = sliding_window_view(xp, kernel, axis=(2, 3))  # (N, C, Hp - KH + 1, Wp - KW + 1, KH, KW)
     win = win[:, :, ::sh, ::sw]  # (N, C, H_out, W_out, KH, KW)
-    # batch and positions side by side, so each gradient is one GEMM over F or N*H_out*W_out
-    cols = win.transpose(1, 4, 5, 0, 2, 3).reshape(C * KH * KW, -1)  # (C*KH*KW, N*H_out*W_out)
-    dout_t = dout.transpose(1, 0, 2, 3).reshape(F, -1)  # (F, N*H_out*W_out)
-    dw = (dout_t @ cols.T).reshape(F, C, KH, KW)  # (F, C, KH, KW)
-    w_t = w.reshape(F, C * KH * KW).T.astype(dout.dtype, copy=False)  # (C*KH*KW, F)
-    dcols = (w_t @ dout_t).reshape(C, KH, KW, N, H_out, W_out)  # (C, KH, KW, N, H_out, W_out)
-    dxp = np.zeros((C, N) + xp.shape[2:], dout.dtype)  # channel-major like dcols: no copy per tap
-    for u, v, idx in taps((KH, KW), (sh, sw), (H_out, W_out)):
-        dxp[idx] += dcols[:, u, v]  # += : overlapping windows (stride < kernel) share input cells
-    (top, _), (left, _) = pads
-    dx = dxp[:, :, top:top + H, left:left + W].transpose(1, 0, 2, 3)  # (N, C, H, W)
-    return dx, dw, dout_t.sum(axis=1)  # db (F,)
+    N, C, H_out, W_out = win.shape[:4]
+    cols = win.transpose(0, 1, 4, 5, 2, 3)  # (N, C, KH, KW, H_out, W_out): rows of W_out copy fast
+    return cols.reshape(N, C * KH * KW, H_out * W_out)  # (N, C*KH*KW, H_out*W_out)
+
+
+def _dx_transposed(dout: np.ndarray, w: np.ndarray, pads: Pads, size: tuple[int, int]) -> np.ndarray:
+    """Stride 1: dx is dout correlated with the flipped kernel, in- and out-channels swapped.
+
+    dxpad[r, q] = sum_{u,v} dout[r - u, q - v] w[u, v] = sum_{u,v} D[r + u, q + v] w[KH-1-u, KW-1-v]
+    with D = dout zero-padded by KH-1 rows and KW-1 columns on each side: a forward conv again,
+    so one im2col and one GEMM, with no scatter-add. Only the rows and columns of x are computed.
+    """
+    N, F, H_out, W_out = dout.shape
+    _, C, KH, KW = w.shape
+    (H, W), ((top, _), (left, _)) = size, pads
+    dp = pad(dout, ((KH - 1, KH - 1), (KW - 1, KW - 1)))  # (N, F, H_out + 2KH - 2, W_out + 2KW - 2)
+    dp = dp[:, :, top:top + H + KH - 1, left:left + W + KW - 1]  # (N, F, H + KH - 1, W + KW - 1)
+    dcols = _im2col(dp, (KH, KW), (1, 1))  # (N, F*KH*KW, H*W)
+    w_flip = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (C, F, KH, KW), taps reversed
+    dx = w_flip.reshape(C, F * KH * KW) @ dcols  # (N, C, H*W)
+    return dx.reshape(N, C, H, W)
+
+
+def _dx_by_taps(grad: np.ndarray, w: np.ndarray, pads: Pads, size: tuple[int, int],
+                stride: tuple[int, int], out: tuple[int, int]) -> np.ndarray:
+    """Stride >= 2: one GEMM gives every tap's contribution, then KH*KW strided slice additions."""
+    N = grad.shape[0]
+    F, C, KH, KW = w.shape
+    (H, W), ((top, bottom), (left, right)) = size, pads
+    dcols = w.reshape(F, C * KH * KW).T @ grad  # (N, C*KH*KW, H_out*W_out)
+    dcols = dcols.reshape(N, C, KH, KW, *out)  # (N, C, KH, KW, H_out, W_out)
+    dxp = np.zeros((N, C, H + top + bottom, W + left + right), grad.dtype)  # (N, C, Hp, Wp)
+    for u, v, idx in taps((KH, KW), stride, out):
+        dxp[idx] += dcols[:, :, u, v]  # += : overlapping windows (stride < kernel) share cells
+    return dxp[:, :, top:top + H, left:left + W]  # (N, C, H, W): padding cropped

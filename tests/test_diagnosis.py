@@ -58,12 +58,12 @@ def test_suite_separates_every_pair_of_variants(slug):
     for variant in runner.variants(slug):
         by_function.setdefault(variant.function, []).append(variant)
     for function, variants in by_function.items():
-        outputs = {v.slug: [dict(runner.variant_outputs(slug, c.id)).get(v) for c in cases
-                            if c.function == function] for v in variants}
+        outputs = {v: [dict(runner.variant_outputs(slug, c.id)).get(v) for c in cases
+                       if c.function == function] for v in variants}
         for a, b in itertools.combinations(variants, 2):
             if a.slug == b.slug:
                 continue
-            gaps = [_distance(x, y) for x, y in zip(outputs[a.slug], outputs[b.slug])
+            gaps = [_distance(x, y) for x, y in zip(outputs[a], outputs[b])
                     if x is not None and y is not None]
             assert max(gaps, default=0.0) > 1e3 * TOLERANCE[np.dtype("float64")], (a.slug, b.slug)
 

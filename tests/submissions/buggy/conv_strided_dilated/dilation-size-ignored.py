@@ -1,4 +1,4 @@
-# Mistake: conv2d sizes the output with the undilated kernel, then pads x with zeros until every dilated window fits.
+# Mistake: conv2d sizes the output with the undilated kernel, then zero-pads x to fit the windows.
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-# Mistake: conv2d_backward sizes dxpad to the rows the windows reach, so the rows a non-dividing stride skips are missing from dx.
+# Mistake: conv2d_backward sizes dxpad to the rows the windows reach: skipped rows vanish from dx.
 
 import numpy as np
 

@@ -67,7 +67,7 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     pads, (out_h, out_w), (sh, sw), (dh, dw_), (eh, ew) = _setup(
         x, w, stride, padding, dilation, groups
     )
-    cg, fg = w.shape[1], w.shape[0] // groups  # channels per group, filters per group
+    cg = w.shape[1]  # channels per group
     xpad = np.pad(x, pads)
     out = np.zeros((x.shape[0], w.shape[0], out_h, out_w), dtype=x.dtype)
     for n in range(x.shape[0]):

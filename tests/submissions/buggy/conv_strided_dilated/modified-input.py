@@ -1,4 +1,4 @@
-# Mistake: conv2d_backward reuses the padded input as the dx buffer; without padding that buffer is x itself, which gets zeroed.
+# Mistake: conv2d_backward reuses the padded input as dx's buffer; unpadded, that is x itself.
 
 import numpy as np
 

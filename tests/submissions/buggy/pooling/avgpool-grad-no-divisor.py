@@ -111,7 +111,6 @@ def avg_pool_backward(dout, x_shape, kernel_size, stride=None, padding=0, count_
     kernel, strides, pads, out_size = _setup(x_shape, kernel_size, stride, padding)
     (kh, kw), (sh, sw), (ph, pw), (out_h, out_w) = kernel, strides, pads, out_size
     _check_dout(dout, x_shape, out_size)
-    divisors = _divisors(x_shape, kernel, strides, pads, out_size, count_include_pad)
     n_batch, channels, height, width = x_shape
     dxpad = np.zeros((n_batch, channels, height + 2 * ph, width + 2 * pw), dtype=dout.dtype)
     for n in range(n_batch):

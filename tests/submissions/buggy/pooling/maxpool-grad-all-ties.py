@@ -1,4 +1,4 @@
-# Mistake: max_pool_backward routes the gradient with mask = window == window.max(), so every tied maximum gets it.
+# Mistake: max_pool_backward uses mask = window == window.max(): every tied maximum gets dout.
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-# Mistake: max_pool_forward picks the maximum as sum(window * one_hot(argmax)); a -inf padding cell times 0 is NaN.
+# Mistake: max_pool_forward takes sum(window * one_hot(argmax)); -inf padding times 0 is NaN.
 
 import numpy as np
 

@@ -1,0 +1,126 @@
+"""The adversarial corpus, graded in one batch: no submission raises its own score, touches another
+submission or the machine, or goes without a report. See tests/adversarial/expected.json."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from grader import batch, exercises, sandbox
+from tests.conftest import ROOT
+
+HERE = Path(__file__).parent
+CORPUS = HERE / "corpus"
+EXPECTED = json.loads((HERE / "expected.json").read_text())
+BUDGET_S = 400
+_WORKER_MARK = "The learner-side worker"
+
+
+def _tree_hashes(root: Path) -> dict[str, str]:
+    hashes = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not path.is_symlink() and "__pycache__" not in path.parts \
+                and not any(part.startswith(".") for part in path.relative_to(root).parts[:-1]):
+            hashes[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashes
+
+
+def _grading_processes() -> set[int]:
+    """Processes a batch starts: workers (by their source), kernels and sandboxes."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if _WORKER_MARK in cmdline or "ipykernel" in cmdline or cmdline.startswith("bwrap"):
+            found.add(int(entry.name))
+    return found
+
+
+def _honest_points(slug: str, functions: list[str]) -> float:
+    from grader import runner
+
+    return sum(c.points for c in runner.suite(slug).CASES if c.function in functions)
+
+
+def _grade_corpus(tmp_path: Path, names: list[str]):
+    """Grade `names` from the corpus in one batch; check the machine-level promises."""
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    for name in names:
+        (folder / name).write_bytes((CORPUS / name).read_bytes())
+    os.symlink(ROOT / "solutions" / "conv1d.py", folder / "adv34_symlink_to_solution.py")
+    out = tmp_path / "out"
+    before, processes = _tree_hashes(ROOT), _grading_processes()
+    start = time.monotonic()
+    graded = batch.grade_batch([folder], out, jobs=2)
+    elapsed = time.monotonic() - start
+    time.sleep(1.0)
+    assert elapsed < BUDGET_S, f"batch took {elapsed:.0f} s"
+    assert _tree_hashes(ROOT) == before, "a submission changed the project tree"
+    assert _grading_processes() <= processes, "grading processes were left running"
+    return {g.submission.name: g for g in graded}, out
+
+
+def _check(results: dict, out: Path, names: list[str]) -> None:
+    assert set(results) == set(names) | {"adv34_symlink_to_solution.py"}
+    rows = (out / "grades.csv").read_text().splitlines()
+    assert len(rows) == len(results) + 1
+    assert "symbolic link" in results["adv34_symlink_to_solution.py"].result.message
+    for name in names:
+        want, graded = EXPECTED[name], results[name]
+        result = graded.result
+        assert (out / "submissions" / graded.submission.key / "report.html").is_file(), name
+        assert result.status == want["status"], (name, result.message)
+        honest = _honest_points("conv1d", want["honest"])
+        assert result.score == pytest.approx(honest), (name, result.score, honest)
+        texts = [result.message] + [t.message for t in result.tests if t.status != "passed"] \
+            + [c.message for c in result.cell_errors]
+        assert result.score == result.max_score or any(texts), f"{name}: no reason given"
+        assert want["reason"] in " | ".join(texts), (name, want["reason"], texts[:4])
+    report = (out / "submissions").rglob("report.html")
+    for page in report:
+        text = page.read_text()
+        assert "<script>alert" not in text and "onerror=alert" not in text.replace("onerror=alert(2)&gt;", "")
+
+
+def test_corpus_in_the_sandbox(tmp_path):
+    if sandbox.isolation() != "sandbox":
+        pytest.skip("bubblewrap is not available here: apt-get install bubblewrap")
+    names = sorted(EXPECTED)
+    results, out = _grade_corpus(tmp_path, names)
+    _check(results, out, names)
+    assert all(g.result.isolation == "sandbox" for g in results.values() if g.result.tests)
+
+
+def test_corpus_with_basic_isolation(tmp_path, monkeypatch):
+    """Without bubblewrap, everything but the cases listed as sandbox-only is still contained,
+    and every report says "isolation: basic"."""
+    monkeypatch.setenv("CONVGRADE_SANDBOX", "off")
+    sandbox.bwrap.cache_clear()
+    try:
+        names = sorted(n for n, want in EXPECTED.items() if "sandbox_only" not in want)
+        results, out = _grade_corpus(tmp_path, names)
+        _check(results, out, names)
+        assert all(g.result.isolation == "basic" for g in results.values() if g.result.tests)
+    finally:
+        monkeypatch.delenv("CONVGRADE_SANDBOX")
+        sandbox.bwrap.cache_clear()
+
+
+def test_honest_part_is_real():
+    """Is every corpus entry's honest part a real share of the points (the check above means
+    something), and is every sandbox-only case explained?"""
+    assert exercises.resolve("conv1d")
+    for name, want in EXPECTED.items():
+        assert (CORPUS / name).is_file(), name
+        assert set(want["honest"]) <= {"convolve1d", "conv1d"}
+        assert want.get("sandbox_only", "x"), name
