@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from grader import batch, exercises, grade, report, sandbox
+from grader import batch, exercises, grade, html, report, sandbox
 
 
 def _fail(message: str) -> None:
@@ -43,7 +43,9 @@ def list_command() -> None:
 @click.option("--file", "file_", type=click.Path(dir_okay=False, path_type=Path),
               help="Grade this .py file or .ipynb notebook instead of the stub in the folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result document as JSON.")
-def check(exercise: str, file_: Path | None, as_json: bool) -> None:
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the HTML report (with error heatmaps) to this file.")
+def check(exercise: str, file_: Path | None, as_json: bool, html_path: Path | None) -> None:
     """Grade a solution against an exercise's hidden tests.
 
     EXERCISE is an exercise folder (exercises/conv_backward) or its slug. Exit status: 0 when
@@ -54,6 +56,7 @@ def check(exercise: str, file_: Path | None, as_json: bool) -> None:
     \b
         grader check exercises/conv_backward
         grader check exercises/conv1d --file my_conv1d.py --json
+        grader check conv_forward --file conv_forward.ipynb --html report.html
     """
     try:
         target = exercises.resolve(exercise)
@@ -65,6 +68,8 @@ def check(exercise: str, file_: Path | None, as_json: bool) -> None:
     _warn_if_basic()
     sandbox.hide(path.resolve().parent)
     result = grade.grade_file(target, path)
+    if html_path is not None:
+        batch.write_atomic(html_path, html.render_report(result))
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
     else:

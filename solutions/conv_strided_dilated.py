@@ -8,6 +8,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from solutions._common import (
     IntOrPair,
     Padding,
+    Pads,
     check_channels,
     output_size,
     pad,
@@ -26,6 +27,18 @@ def _windows(xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
     return win[:, :, ::sh, ::sw, ::dh, ::dw]  # (N, C, H_out, W_out, KH, KW)
 
 
+def _im2col(xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
+            dilation: tuple[int, int], G: int) -> np.ndarray:
+    """Every window of xp (N, C, Hp, Wp) as a column, per group: (N, G, C/G*KH*KW, H_out*W_out).
+
+    Channels are group-major, so splitting C into (G, C/G) gives each group its own block.
+    """
+    win = _windows(xp, kernel, stride, dilation)  # (N, C, H_out, W_out, KH, KW)
+    N, C, H_out, W_out, KH, KW = win.shape
+    cols = win.transpose(0, 1, 4, 5, 2, 3)  # (N, C, KH, KW, H_out, W_out): rows of W_out copy fast
+    return cols.reshape(N, G, C // G * KH * KW, H_out * W_out)  # the one copy
+
+
 def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, stride: IntOrPair = 1,
            padding: Padding = 0, dilation: IntOrPair = 1, groups: int = 1) -> np.ndarray:
     """x (N, C, H, W), w (F, C // groups, KH, KW), b (F,) or None -> out (N, F, H_out, W_out).
@@ -39,10 +52,7 @@ def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, stride: In
     s, d = pair(stride, "stride"), pair(dilation, "dilation")
     pads = resolve_padding(padding, (KH, KW), s, d)
     H_out, W_out = output_size((H, W), pads, (KH, KW), s, d)
-    win = _windows(pad(x, pads), (KH, KW), s, d)  # (N, C, H_out, W_out, KH, KW)
-    # channels are group-major, so splitting C into (G, Cg) gives each group its own im2col block
-    cols = win.transpose(0, 1, 4, 5, 2, 3)  # (N, C, KH, KW, H_out, W_out)
-    cols = cols.reshape(N, G, Cg * KH * KW, H_out * W_out)  # (N, G, Cg*KH*KW, H_out*W_out)
+    cols = _im2col(pad(x, pads), (KH, KW), s, d, G)  # (N, G, Cg*KH*KW, H_out*W_out)
     w_g = w.reshape(G, F // G, Cg * KH * KW).astype(x.dtype, copy=False)  # (G, F/G, Cg*KH*KW)
     out = (w_g @ cols).reshape(N, F, H_out * W_out)  # (N, G, F/G, H_out*W_out) -> (N, F, ...)
     if b is not None:
@@ -64,18 +74,51 @@ def conv2d_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntO
     s, d = pair(stride, "stride"), pair(dilation, "dilation")
     pads = resolve_padding(padding, (KH, KW), s, d)
     H_out, W_out = output_size((H, W), pads, (KH, KW), s, d)
+    w = w.astype(dout.dtype, copy=False)  # float32 stays float32 throughout
     xp = pad(x.astype(dout.dtype, copy=False), pads)  # (N, C, H + pad_h, W + pad_w)
-    win = _windows(xp, (KH, KW), s, d)  # (N, C, H_out, W_out, KH, KW)
-    # batch and positions side by side: per group, each gradient is one GEMM
-    cols = win.transpose(1, 4, 5, 0, 2, 3).reshape(G, Cg * KH * KW, -1)  # (G, Cg*KH*KW, N*Ho*Wo)
-    dout_g = dout.transpose(1, 0, 2, 3).reshape(G, F // G, -1)  # (G, F/G, N*Ho*Wo)
-    dw = (dout_g @ cols.transpose(0, 2, 1)).reshape(F, Cg, KH, KW)  # (F, Cg, KH, KW)
-    w_g = w.reshape(G, F // G, Cg * KH * KW).astype(dout.dtype, copy=False)  # (G, F/G, Cg*KH*KW)
-    dcols = w_g.transpose(0, 2, 1) @ dout_g  # (G, Cg*KH*KW, N*Ho*Wo)
-    dcols = dcols.reshape(C, KH, KW, N, H_out, W_out)  # (C, KH, KW, N, H_out, W_out)
-    dxp = np.zeros((C, N) + xp.shape[2:], dout.dtype)  # channel-major like dcols: no copy per tap
-    for u, v, idx in taps((KH, KW), s, (H_out, W_out), d):
-        dxp[idx] += dcols[:, u, v]  # += : windows overlap when stride < dilated kernel extent
-    (top, _), (left, _) = pads
-    dx = dxp[:, :, top:top + H, left:left + W].transpose(1, 0, 2, 3)  # (N, C, H, W)
-    return dx, dw, dout_g.sum(axis=2).reshape(F)  # db (F,)
+    cols = _im2col(xp, (KH, KW), s, d, G)  # (N, G, Cg*KH*KW, H_out*W_out), as in the forward
+    grad = dout.reshape(N, G, F // G, H_out * W_out)  # (N, G, F/G, H_out*W_out)
+    # dw: one GEMM per image and group against the forward's columns, summed over the batch
+    dw = (grad @ cols.transpose(0, 1, 3, 2)).sum(axis=0)  # (N, G, F/G, Cg*KH*KW) -> (G, ...)
+    if s == (1, 1):
+        dx = _dx_transposed(dout, w, pads, (H, W), d, G)
+    else:
+        dx = _dx_by_taps(grad, w, pads, (H, W), s, d, (H_out, W_out))
+    return dx, dw.reshape(w.shape), grad.sum(axis=(0, 3)).reshape(F)  # dx, dw, db (F,)
+
+
+def _dx_transposed(dout: np.ndarray, w: np.ndarray, pads: Pads, size: tuple[int, int],
+                   dilation: tuple[int, int], G: int) -> np.ndarray:
+    """Stride 1: dx is dout correlated with the flipped kernel, in- and out-channels swapped.
+
+    dxpad[r] = sum_u dout[r - u*d] w[u] = sum_u D[r + u*d] w[K-1-u] per axis, with D = dout
+    zero-padded by the dilated extent d*(K-1) on each side: a forward conv again, so one im2col
+    and one GEMM per group, with no scatter-add. Only the rows and columns of x are computed.
+    """
+    N, F, H_out, W_out = dout.shape
+    _, Cg, KH, KW = w.shape
+    (H, W), ((top, _), (left, _)) = size, pads
+    eh, ew = dilation[0] * (KH - 1), dilation[1] * (KW - 1)
+    dp = pad(dout, ((eh, eh), (ew, ew)))  # (N, F, H_out + 2eh, W_out + 2ew)
+    dp = dp[:, :, top:top + H + eh, left:left + W + ew]  # (N, F, H + eh, W + ew)
+    dcols = _im2col(dp, (KH, KW), (1, 1), dilation, G)  # (N, G, F/G*KH*KW, H*W)
+    w_flip = w[:, :, ::-1, ::-1].reshape(G, F // G, Cg, KH, KW)  # (G, F/G, Cg, KH, KW), reversed
+    w_flip = w_flip.transpose(0, 2, 1, 3, 4).reshape(G, Cg, F // G * KH * KW)  # (G, Cg, F/G*KH*KW)
+    dx = w_flip @ dcols  # (N, G, Cg, H*W)
+    return dx.reshape(N, G * Cg, H, W)
+
+
+def _dx_by_taps(grad: np.ndarray, w: np.ndarray, pads: Pads, size: tuple[int, int],
+                stride: tuple[int, int], dilation: tuple[int, int],
+                out: tuple[int, int]) -> np.ndarray:
+    """Stride >= 2: one GEMM per group gives every tap's share, then KH*KW strided additions."""
+    N, G, Fg, _ = grad.shape
+    _, Cg, KH, KW = w.shape
+    (H, W), ((top, bottom), (left, right)) = size, pads
+    w_g = w.reshape(G, Fg, Cg * KH * KW)  # (G, F/G, Cg*KH*KW)
+    dcols = w_g.transpose(0, 2, 1) @ grad  # (N, G, Cg*KH*KW, H_out*W_out)
+    dcols = dcols.reshape(N, G * Cg, KH, KW, *out)  # (N, C, KH, KW, H_out, W_out)
+    dxp = np.zeros((N, G * Cg, H + top + bottom, W + left + right), grad.dtype)  # (N, C, Hp, Wp)
+    for u, v, idx in taps((KH, KW), stride, out, dilation):
+        dxp[idx] += dcols[:, :, u, v]  # += : windows overlap when stride < dilated kernel extent
+    return dxp[:, :, top:top + H, left:left + W]  # (N, C, H, W): padding cropped
