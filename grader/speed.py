@@ -1,37 +1,38 @@
 """Vectorization feedback: time a learner's correct function against the reference, side by side.
 
-Both are timed from the grader's side in the same run on the suite's medium case: the learner's
-call through the worker (wall time of the round trip), the reference in this process. The ratio is
-informational; far above the reference's it earns the `python-loops` note.
+Both are timed the same way, from the grader's side, on the suite's medium case: the wall time of
+a call round trip to a worker process, the learner's function in the learner's worker and the
+reference in a worker of its own (same limits, same single BLAS thread, same transfer costs; the
+reference never enters the learner's worker). The ratio is informational; far above the
+reference's it earns the `python-loops` note.
 """
 
 from __future__ import annotations
 
+import inspect
 import time
 from functools import cache
+from pathlib import Path
 
 from grader import diagnose, runner
 from grader.boundary import WorkerSession
 from grader.cases import Case
-from grader.models import Exercise, Performance, TestResult
+from grader.models import Exercise, Limits, Performance, TestResult
 
-LOOPS_RATIO = 25.0
-SLOWER_RATIO = 5.0
+LOOPS_RATIO = 10.0
+SLOWER_RATIO = 3.0
 REPEATS = 3
 BUDGET_S = 2.0
 
 
 @cache
-def _reference_seconds(slug: str, case_id: str) -> float:
+def _reference_seconds(slug: str, case_id: str, limits: Limits) -> float | None:
     """Measured once per process: a batch compares every submission with the same number."""
     case = next(c for c in runner.suite(slug).PERFORMANCE if c.id == case_id)
-    function = getattr(runner.reference(slug), case.function)
-    best = float("inf")
-    for _ in range(REPEATS + 2):
-        start = time.perf_counter()
-        function(*case.args, **case.kwargs)
-        best = min(best, time.perf_counter() - start)
-    return best
+    path = Path(inspect.getfile(runner.reference(slug)))
+    load = {"source": path.read_text(), "filename": "reference"}
+    with WorkerSession(load, [case.function], limits) as session:
+        return _learner_seconds(session, case, limits.call_timeout_s)
 
 
 def _learner_seconds(session: WorkerSession, case: Case, timeout: float) -> float | None:
@@ -73,7 +74,9 @@ def measure(exercise: Exercise, session: WorkerSession, results: list[TestResult
         learner = _learner_seconds(session, case, min(exercise.limits.call_timeout_s, left))
         if learner is None:
             continue
-        reference = _reference_seconds(exercise.slug, case.id)
+        reference = _reference_seconds(exercise.slug, case.id, exercise.limits)
+        if reference is None:
+            continue
         ratio = learner / max(reference, 1e-6)
         text, loops = verdict(ratio)
         measured.append(Performance(

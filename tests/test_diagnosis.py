@@ -94,3 +94,19 @@ def test_reports_never_contain_expected_values_or_inputs(path):
                 secret |= _numbers(arg)
         leaked = [s for s in secret if s in text]
         assert not leaked, (test.id, leaked[:5])
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_naive_loops_get_full_marks_and_the_python_loops_note(slug):
+    """Is a correct but loop-heavy solution told it is slow, without losing points, while the
+    vectorized reference gets neither a note nor a diagnosis?"""
+    if not getattr(runner.suite(slug), "PERFORMANCE", ()):
+        pytest.skip(f"{slug} has no medium case for speed feedback")
+    exercise = exercises.resolve(slug)
+    naive = grade.grade_file(exercise, ROOT / "tests" / "submissions" / "naive" / f"{slug}.py")
+    assert naive.score == 100
+    assert naive.performance is not None
+    assert naive.performance.diagnosis and naive.performance.diagnosis.slug == "python-loops"
+    reference = grade.grade_file(exercise, ROOT / "solutions" / f"{slug}.py")
+    assert reference.score == 100 and not any(t.diagnosis for t in reference.tests)
+    assert reference.performances and not any(p.diagnosis for p in reference.performances)

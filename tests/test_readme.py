@@ -25,12 +25,18 @@ def test_quick_start_is_two_commands_and_ci_runs_the_second():
     assert commands[1] in ci.splitlines()
 
 
-def test_first_command_runs_the_main_job():
-    """Does the first quick-start command (after its install step) succeed on the bundled data?"""
+def test_first_command_runs_the_main_job(tmp_path):
+    """Does the first quick-start command (after its install step) grade the bundled class, give
+    every submission a report and print where the class summary is?"""
     install, job = quick_start()[0].split(" && ", 1)
     assert install.startswith("pip install")
-    proc = subprocess.run(shlex.split(job), capture_output=True, text=True, cwd=ROOT, timeout=120)
+    proc = subprocess.run(shlex.split(job), capture_output=True, text=True, cwd=tmp_path,
+                          timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    index = tmp_path / "reports" / "index.html"
+    assert str(index.resolve()) in proc.stdout
+    bundled = [p for p in (ROOT / "examples" / "submissions").iterdir() if p.suffix in (".py", ".ipynb")]
+    assert len(list((tmp_path / "reports" / "submissions").glob("*/report.html"))) == len(bundled)
 
 
 def test_catalogue_table_matches_grader_list():
