@@ -1,6 +1,7 @@
 """Time each reference solution against PyTorch CPU and the naive oracle, on a fixed case set.
 
 Usage: python benchmarks/bench_torch.py [--threads 1] [--dtype float32] [--repeats 7] [--only conv2d]
+                                        [--no-oracle] [--root DIR]    (docs/performance.md explains)
 
 For every case (conv2d, conv1d, max and avg pooling; forward and backward where a reference has
 one) and each dtype, the reference and torch are called alternately (ref, torch, ref, torch, ...)
@@ -37,6 +38,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--only", action="append", metavar="TEXT",
                         help="run only cases whose function or label contains TEXT (repeatable)")
     parser.add_argument("--no-oracle", action="store_true", help="skip the oracle column")
+    parser.add_argument("--root", metavar="DIR",
+                        help="import solutions/ from DIR (say, a copy of an older version) instead")
     return parser.parse_args()
 
 
@@ -49,6 +52,8 @@ import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+if OPTIONS.root:  # its solutions/ shadows ours; tests/oracles.py still comes from here if it has none
+    sys.path.insert(0, str(Path(OPTIONS.root).resolve()))
 
 from solutions import conv1d, conv_backward, conv_forward, conv_strided_dilated, pooling  # noqa: E402
 from tests import oracles  # noqa: E402
@@ -65,6 +70,7 @@ except ImportError:
     threadpool_info = threadpool_limits = None
 
 Arrays = tuple  # positional arguments of one call
+SETTLE_S = 0.15  # pause before each timing with several threads (see `interleaved`)
 
 
 @dataclass
@@ -261,6 +267,10 @@ def interleaved(calls: list[Callable[[], object]], repeats: int) -> list[list[fl
     times: list[list[float]] = [[] for _ in calls]
     for _ in range(repeats):
         for call, number, out in zip(calls, numbers, times):
+            if OPTIONS.threads > 1:
+                # OpenBLAS's idle threads spin for ~0.1 s after a call (OpenMP's for less): let them
+                # sleep, or they would take a core from whichever implementation runs next
+                time.sleep(SETTLE_S)
             out.append(seconds(call, number))
     return times
 
@@ -345,6 +355,7 @@ def main() -> None:
     if torch is not None:
         torch.set_num_threads(OPTIONS.threads)
     print(machine_line())
+    print(f"references: {Path(conv_forward.__file__).parent}; load average {load()} at the start")
     if torch is None:
         print("torch is not installed: the torch columns are skipped (pip install -e '.[bench]')")
     cases = [c for c in CASES if not OPTIONS.only
@@ -392,7 +403,12 @@ def main() -> None:
             every = [r for rs in ratios.values() for r in rs]
             parts = [f"{fam} {geomean(rs):.2f} (max {max(rs):.2f})" for fam, rs in ratios.items()]
             print(f"\ngeomean ref/torch, {dtype}: all {geomean(every):.2f} (max {max(every):.2f}); "
-                  + "; ".join(parts))
+                  + "; ".join(parts) + f"; load average {load()}")
+
+
+def load() -> str:
+    """The 1-minute load average: other work on a shared machine skews every timing."""
+    return f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "unknown"
 
 
 def geomean(values: list[float]) -> float:

@@ -4,6 +4,12 @@ One broken submission never stops the batch: whatever happens to it becomes its 
 "error" with a reason). Each submission's outputs are written atomically as soon as it is graded,
 and a rerun skips submissions whose content and exercise are unchanged, so an interrupted batch
 simply resumes. The class summary and the gradebook are rewritten from all results at the end.
+
+Each submission goes through three steps: `prepare` (here: find its exercise, read its bytes,
+reuse an earlier result), `grade_document` (anywhere: a pure function of the exercise, the name
+and the bytes, returning the result document as plain data) and `finish` (here: write its
+outputs). Local batches run the middle step in threads; `--scheduler` runs it on a Dask cluster
+(`grader.distributed`, imported only then).
 """
 
 from __future__ import annotations
@@ -15,14 +21,20 @@ import io
 import json
 import os
 import re
+import stat
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from grader import exercises, grade, html, kernel
+from grader import exercises, grade, html, kernel, sandbox
 from grader.models import CellError, Diagnosis, Exercise, GradeResult, Performance, TestResult
+
+if TYPE_CHECKING:
+    from grader.distributed import Cluster
 
 SUFFIXES = (".ipynb", ".py")
 _SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints", ".git"}
@@ -104,14 +116,6 @@ def infer_exercise(path: Path, catalogue: list[Exercise]) -> Exercise | None:
     return None
 
 
-def content_hash(path: Path, exercise: str) -> str:
-    digest = hashlib.sha256(exercise.encode())
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def write_atomic(path: Path, text: str) -> None:
     """Write via a temporary file and a rename, so a kill never leaves half a file behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -141,15 +145,38 @@ def _unknown(catalogue: list[Exercise]) -> Exercise:
                     catalogue[0].limits)
 
 
-def _grade_one(sub: Submission, override: Exercise | None, catalogue: list[Exercise],
-               out: Path) -> Graded:
+class BatchError(Exception):
+    """A batch that cannot start or go on (no Dask, no scheduler or lost it); one line."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """A submission to grade: its exercise and its bytes, read once, so that what is graded is
+    exactly what `digest` (the key of the rerun check) describes, wherever it is graded."""
+
+    submission: Submission
+    exercise: Exercise
+    data: bytes
+    digest: str
+
+
+def prepare(sub: Submission, override: Exercise | None, catalogue: list[Exercise],
+            out: Path) -> Graded | Job:
+    """The client-side first step: a settled result (the submission cannot be graded at all, or
+    is unchanged since an earlier run), or the job of grading it."""
     exercise = override or (None if sub.problem else infer_exercise(sub.path, catalogue))
     if sub.problem or exercise is None:
         why = sub.problem or _why_no_exercise(sub.path)
         result = grade.failed(override or _unknown(catalogue), sub.name, why)
         write_submission(out, sub, result, "")
         return Graded(sub, result)
-    digest = content_hash(sub.path, exercise.slug)
+    try:
+        data = _read(sub.path)
+    except OSError as exc:
+        result = grade.failed(exercise, sub.name, f"cannot grade {sub.path.name}: {exc.strerror or exc}")
+        write_submission(out, sub, result, "")
+        return Graded(sub, result)
+    digest = hashlib.sha256(exercise.slug.encode() + data).hexdigest()
     saved = out / "submissions" / sub.key / "result.json"
     if saved.is_file():
         try:
@@ -158,9 +185,76 @@ def _grade_one(sub: Submission, override: Exercise | None, catalogue: list[Exerc
                 return Graded(sub, result_from_json(doc), reused=True)
         except (ValueError, KeyError, TypeError):
             pass
-    result = grade.grade_file(exercise, sub.path, sub.name)
-    write_submission(out, sub, result, digest)
-    return Graded(sub, result)
+    return Job(sub, exercise, data, digest)
+
+
+def _read(path: Path) -> bytes:
+    """The file's bytes, up to one byte past the grader's size limit: enough for grading to
+    refuse an oversized file, without ever holding a huge one in memory. Within the limit, the
+    digest is that of the whole file, as before, so earlier results are still reused."""
+    limit = grade.MAX_NOTEBOOK_BYTES if path.suffix == ".ipynb" else grade.MAX_SOURCE_BYTES
+    with open(path, "rb") as handle:
+        return handle.read(limit + 1)
+
+
+@cache
+def _copies() -> Path:
+    """The folder submission copies are graded from: this user's own, hidden from every sandbox.
+
+    One per user and machine rather than one per process, because Dask worker processes end
+    without running exit hooks and would each leave a folder behind."""
+    folder = Path(tempfile.gettempdir()) / f"convgrade-copies-{os.getuid()}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        info = folder.lstat()
+        private = stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o077
+    except OSError:
+        private = False
+    if not private:  # someone else's folder, or a symlink planted there: one of our own instead
+        folder = Path(tempfile.mkdtemp(prefix="convgrade-copies-"))
+    sandbox.hide(folder)
+    return folder
+
+
+def grade_document(exercise: Exercise, name: str, data: bytes) -> dict:
+    """Grade a submission's bytes; its result document (`GradeResult.to_json()`).
+
+    A pure function of plain data, so that it runs on any machine with convgrade installed: in
+    a thread of a local batch, or as a task on a Dask worker, which then needs neither the
+    submissions nor the exercises folder, and sends back a document, never a learner object.
+    """
+    suffix = Path(name).suffix
+    if suffix not in SUFFIXES:
+        return grade.failed(exercise, name, "not a .ipynb or .py file").to_json()
+    if not _copies().is_dir():  # a long-lived Dask worker may outlive a /tmp cleaner
+        _copies.cache_clear()
+    with tempfile.TemporaryDirectory(dir=_copies()) as folder:
+        path = Path(folder) / f"submission{suffix}"  # never the learner's own file name
+        path.write_bytes(data)
+        return grade.grade_file(exercise, path, name).to_json()
+
+
+def finish(job: Job, doc: dict, out: Path) -> Graded:
+    """The client-side last step: the submission's outputs, from its result document."""
+    result = result_from_json(doc)
+    write_submission(out, job.submission, result, job.digest)
+    return Graded(job.submission, result)
+
+
+def not_graded(job: Job, reason: str, out: Path) -> Graded:
+    """A submission whose grading failed for good for a reason outside it (a lost worker, a
+    failed task): recorded with the reason, and saved without its digest so a rerun retries it."""
+    result = grade.failed(job.exercise, job.submission.name, f"could not be graded: {reason}")
+    write_submission(out, job.submission, result, "")
+    return Graded(job.submission, result)
+
+
+def _grade_one(sub: Submission, override: Exercise | None, catalogue: list[Exercise],
+               out: Path) -> Graded:
+    prepared = prepare(sub, override, catalogue, out)
+    if isinstance(prepared, Graded):
+        return prepared
+    return finish(prepared, grade_document(prepared.exercise, sub.name, prepared.data), out)
 
 
 def _why_no_exercise(path: Path) -> str:
@@ -242,27 +336,100 @@ def write_summary(out: Path, graded: list[Graded]) -> Path:
 
 
 def grade_batch(paths: list[Path], out: Path, jobs: int, override: Exercise | None = None,
-                progress: Callable[[Graded], None] = lambda g: None) -> list[Graded]:
-    """Grade every submission under `paths` into `out`; results in submission order."""
+                progress: Callable[[Graded], None] = lambda g: None,
+                scheduler: str | None = None) -> list[Graded]:
+    """Grade every submission under `paths` into `out`; results in submission order.
+
+    With `scheduler` (a Dask scheduler's address) the grading runs on that cluster instead of
+    in `jobs` threads here; every output is written the same way. Raises `BatchError` when the
+    cluster cannot be used: before `out` is touched if it cannot be reached (the last outputs
+    stay as they were), after writing what was graded if it is lost midway."""
     catalogue = exercises.discover()
     submissions = find(paths)
+    cluster = _connect(scheduler) if scheduler is not None else None
+    fallback = override or catalogue[0]
     done: dict[str, Graded] = {}
+
+    def record(graded: Graded) -> None:
+        done[graded.submission.key] = graded
+        progress(graded)
+
+    try:
+        if cluster is None:
+            _grade_here(submissions, jobs, record, fallback,
+                        lambda sub: _grade_one(sub, override, catalogue, out))
+        else:
+            _grade_on_cluster(cluster, out, record, fallback, _jobs(
+                submissions, record, fallback, lambda sub: prepare(sub, override, catalogue, out)))
+    finally:
+        ordered = [done[s.key] for s in submissions if s.key in done]
+        write_summary(out, ordered)
+    return ordered
+
+
+def _internal_error(sub: Submission, exercise: Exercise, exc: Exception) -> Graded:
+    return Graded(sub, grade.failed(exercise, sub.name, f"internal error: {exc!r}"))
+
+
+def _grade_here(submissions: list[Submission], jobs: int, record: Callable[[Graded], None],
+                fallback: Exercise, grade_one: Callable[[Submission], Graded]) -> None:
+    """Grade in `jobs` threads on this machine (each one drives a sandboxed worker or kernel)."""
     if any(s.path.suffix == ".ipynb" for s in submissions):
         kernel.prestart(max(1, jobs))
     try:
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = {pool.submit(_grade_one, s, override, catalogue, out): s for s in submissions}
+            futures = {pool.submit(grade_one, s): s for s in submissions}
             for future in as_completed(futures):
                 sub = futures[future]
                 try:
                     graded = future.result()
                 except Exception as exc:  # noqa: BLE001 - a grader bug must not stop the batch
-                    unknown = override or catalogue[0]
-                    graded = Graded(sub, grade.failed(unknown, sub.name, f"internal error: {exc!r}"))
-                done[sub.key] = graded
-                progress(graded)
+                    graded = _internal_error(sub, fallback, exc)
+                record(graded)
     finally:
         kernel.close_pool()
-        ordered = [done[s.key] for s in submissions if s.key in done]
-        write_summary(out, ordered)
-    return ordered
+
+
+def _jobs(submissions: list[Submission], record: Callable[[Graded], None], fallback: Exercise,
+          prepare_one: Callable[[Submission], Graded | Job]) -> Iterator[tuple[Job, tuple]]:
+    """The jobs for a cluster with their task arguments, prepared lazily as the cluster takes
+    them (only the submissions in flight are held in memory); settled ones are recorded here."""
+    for sub in submissions:
+        try:
+            prepared = prepare_one(sub)
+        except Exception as exc:  # noqa: BLE001 - a grader bug must not stop the batch
+            prepared = _internal_error(sub, fallback, exc)
+        if isinstance(prepared, Graded):
+            record(prepared)
+        else:
+            yield prepared, (prepared.exercise, sub.name, prepared.data)
+
+
+def _connect(scheduler: str) -> Cluster:
+    """A connection to the cluster; Dask is imported only here, so local batches never load it."""
+    try:
+        from grader import distributed
+    except ImportError as exc:
+        raise BatchError(f"grading on a Dask cluster needs Dask ({exc}): "
+                         "pip install 'convgrade[dask]'") from None
+    try:
+        return distributed.Cluster(scheduler)
+    except distributed.ClusterError as exc:
+        raise BatchError(str(exc)) from None
+
+
+def _grade_on_cluster(cluster: Cluster, out: Path, record: Callable[[Graded], None],
+                      fallback: Exercise, pending: Iterator[tuple[Job, tuple]]) -> None:
+    """Grade the jobs as tasks on the cluster; finish each one here as its document arrives."""
+    from grader import distributed  # already imported by `_connect`
+
+    try:
+        with cluster:
+            for job, doc, reason in cluster.grade(grade_document, pending):
+                try:
+                    graded = finish(job, doc, out) if doc is not None else not_graded(job, reason, out)
+                except Exception as exc:  # noqa: BLE001 - a grader bug must not stop the batch
+                    graded = _internal_error(job.submission, fallback, exc)
+                record(graded)
+    except distributed.ClusterError as exc:
+        raise BatchError(str(exc)) from None

@@ -62,6 +62,9 @@ def worker_env(scratch: Path) -> dict[str, str]:
 def _signal_reason(returncode: int | None) -> str:
     if returncode is None:
         return "the worker stopped answering"
+    # bubblewrap reports a child killed by signal N as exit code 128 + N, like a shell.
+    if 128 < returncode < 128 + signal.NSIG:
+        returncode = 128 - returncode
     if returncode >= 0:
         return f"your code exited early (exit code {returncode})"
     sig = -returncode
@@ -133,12 +136,13 @@ class WorkerSession:
     """The learner's code loaded in a worker, answering calls; restarted after every failure.
 
     `load` is the worker's load request: a whole file (`source`, `filename`) or notebook cells
-    (`cells`, `cell_timeout_s`). `first` is an already-running channel to use before any restart
+    (`cells`, `cell_timeout_s`), or a function that builds it when a fresh worker first needs
+    it. `first` is an already-running channel to use before any restart
     (a notebook kernel whose cells ran). Use as a context manager: afterwards the worker and its
     scratch directory are gone.
     """
 
-    def __init__(self, load: dict, functions: list[str], limits: Limits,
+    def __init__(self, load: dict | Callable[[], dict], functions: list[str], limits: Limits,
                  first: Channel | None = None) -> None:
         self.load, self.functions, self.limits = load, functions, limits
         self.scratch = Path(tempfile.mkdtemp(prefix="convgrade-"))
@@ -171,7 +175,8 @@ class WorkerSession:
                 return outcome
             self._kill()
         self.channel = Channel.spawn(self.scratch, self.limits, self.scratch / "output.txt")
-        request = {"op": "load", "functions": self.functions, **self.load}
+        load = self.load() if callable(self.load) else self.load
+        request = {"op": "load", "functions": self.functions, **load}
         outcome = self._exchange(request, [], timeout=self.limits.total_timeout_s)
         if outcome.kind == "value":
             self.defined = outcome.value

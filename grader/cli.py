@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from grader import batch, exercises, grade, html, report, sandbox
+from grader import batch, exercises, grade, html, kernel, report, sandbox
 
 
 def _fail(message: str) -> None:
@@ -67,6 +67,8 @@ def check(exercise: str, file_: Path | None, as_json: bool, html_path: Path | No
         _fail(f"no such file: {path}")
     _warn_if_basic()
     sandbox.hide(path.resolve().parent)
+    if path.suffix == ".ipynb":
+        kernel.prestart(1, target.limits)
     result = grade.grade_file(target, path)
     if html_path is not None:
         batch.write_atomic(html_path, html.render_report(result))
@@ -86,7 +88,11 @@ def check(exercise: str, file_: Path | None, as_json: bool, html_path: Path | No
               help="Grade every submission against this exercise (overrides notebook metadata).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1,
               show_default="number of cores", help="Submissions graded in parallel.")
-def grade_command(submissions: tuple[Path, ...], out: Path, exercise: str | None, jobs: int) -> None:
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="Grade on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786) "
+                   "instead of this machine; needs convgrade[dask]. --jobs is then unused.")
+def grade_command(submissions: tuple[Path, ...], out: Path, exercise: str | None, jobs: int,
+                  scheduler: str | None) -> None:
     """Grade a class: every .ipynb and .py file in SUBMISSIONS (files or folders).
 
     Writes one HTML report per submission, index.html (the class summary), grades.csv and
@@ -99,12 +105,13 @@ def grade_command(submissions: tuple[Path, ...], out: Path, exercise: str | None
     \b
         grader grade examples/submissions --out reports
         grader grade hw3/*.ipynb --exercise conv_backward --out hw3-reports --jobs 4
+        grader grade submissions --out reports --scheduler tcp://10.0.0.5:8786
     """
     try:
         override = exercises.resolve(exercise) if exercise else None
     except exercises.ExerciseError as exc:
         _fail(str(exc))
-    graded = _grade_with_progress(list(submissions), out, jobs, override)
+    graded = _grade_with_progress(list(submissions), out, jobs, override, scheduler)
     sys.exit(1 if any(g.result.status == "error" for g in graded) else 0)
 
 
@@ -137,8 +144,10 @@ def _warn_if_basic() -> None:
 
 
 def _grade_with_progress(submissions: list[Path], out: Path, jobs: int,
-                         override: exercises.Exercise | None) -> list[batch.Graded]:
-    _warn_if_basic()
+                         override: exercises.Exercise | None,
+                         scheduler: str | None = None) -> list[batch.Graded]:
+    if scheduler is None:  # on a cluster, each worker's reports state its own isolation
+        _warn_if_basic()
     sandbox.hide(out, *submissions)
     total = len(batch.find(list(submissions)))
     with tqdm(total=total, unit="submission", file=sys.stderr, dynamic_ncols=True,
@@ -147,7 +156,12 @@ def _grade_with_progress(submissions: list[Path], out: Path, jobs: int,
             bar.set_postfix_str(graded.submission.name[-30:], refresh=False)
             bar.update(1)
 
-        graded = batch.grade_batch(list(submissions), out, jobs, override, progress)
+        try:
+            graded = batch.grade_batch(list(submissions), out, jobs, override, progress, scheduler)
+        except batch.BatchError as exc:
+            bar.leave = False  # the error line alone, without an empty progress bar above it
+            bar.close()
+            _fail(str(exc))
     click.echo(report.render_batch_summary([(g.submission.name, g.result, g.reused) for g in graded]))
     click.echo(f"\n{len(graded)} submissions graded; class summary: {(out / 'index.html').resolve()}")
     return graded

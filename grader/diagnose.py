@@ -13,8 +13,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
 import numpy as np
-import tomllib
 
 from grader.cases import Variant
 from grader.compare import TOLERANCE, relative_error

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -45,9 +46,11 @@ def grade_notebook(exercise: Exercise, nb: nbformat.NotebookNode, display_name: 
     limits = exercise.limits
 
     def grade_run(run: kernel.NotebookRun) -> GradeResult:
-        cells = [{"name": name, "source": _plain_python(source)} for name, source in run.ok_cells]
-        load = {"cells": cells, "cell_timeout_s": limits.cell_timeout_s}
-        result = grade_session(exercise, load, display_name, first=run.channel)
+        def replay() -> dict:
+            cells = [{"name": name, "source": _plain_python(source)} for name, source in run.ok_cells]
+            return {"cells": cells, "cell_timeout_s": limits.cell_timeout_s}
+
+        result = grade_session(exercise, replay, display_name, first=run.channel)
         return dataclasses.replace(result, cell_errors=tuple(run.errors))
 
     return kernel.run_notebook(nb, limits, limits.total_timeout_s, grade_run)
@@ -77,7 +80,7 @@ def grade_cells(exercise: Exercise, cells: list[tuple[str, str]], display_name: 
     return grade_session(exercise, load, display_name)
 
 
-def grade_session(exercise: Exercise, load: dict, display_name: str,
+def grade_session(exercise: Exercise, load: dict | Callable[[], dict], display_name: str,
                   first: Channel | None = None) -> GradeResult:
     """Run the suite against learner code loaded by `load` (see `WorkerSession`)."""
     start = time.monotonic()

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import nbformat
+from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
@@ -51,6 +52,8 @@ _LIMITS = (
     "from ipykernel.kernelapp import launch_new_instance\n"
     "launch_new_instance()\n"
 )
+_PINNED_SPEC = KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                          display_name="Python 3 (convgrade)", language="python")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _TRACE_CAP = 4000
 T = TypeVar("T")
@@ -69,6 +72,12 @@ class LimitedKernelManager(AsyncKernelManager):
     limits: Limits = Limits()
     shared: Path = Path("/nonexistent")
     env: dict[str, str] = {}
+
+    @property
+    def kernel_spec(self) -> KernelSpec:
+        # Pinned in memory: no installed kernelspec is looked up (or trusted), which also spares
+        # the grader the IPython import that the lookup costs.
+        return _PINNED_SPEC
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         command = [sys.executable, "-I", "-c", _LAUNCHER, _LIMITS, *limit_args(self.limits),
@@ -142,11 +151,16 @@ class _Pool:
     def run(self, coro: Awaitable[T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
+    async def fill(self, limits: Limits) -> list[asyncio.Task]:
+        waiting = self.ready.setdefault(limits, [])
+        while len(waiting) < self.target:
+            waiting.append(asyncio.ensure_future(_start_kernel(limits)))
+        return waiting
+
     async def take(self, limits: Limits) -> _Kernel:
         waiting = self.ready.setdefault(limits, [])
         task = waiting.pop(0) if waiting else asyncio.ensure_future(_start_kernel(limits))
-        while len(waiting) < self.target:
-            waiting.append(asyncio.ensure_future(_start_kernel(limits)))
+        await self.fill(limits)
         kernel = await task
         if not await kernel.manager.is_alive():
             kernel = await _start_kernel(limits)
@@ -175,9 +189,13 @@ def _pool() -> _Pool:
         return _POOL
 
 
-def prestart(count: int) -> None:
-    """Keep `count` kernels booting ahead of need (a batch asks for one per job)."""
-    _pool().target = count
+def prestart(count: int, limits: Limits | None = None) -> None:
+    """Keep `count` kernels booting ahead of need (a batch asks for one per job). With `limits`,
+    start them now, so that they boot while the grader reads the submission and imports."""
+    pool = _pool()
+    pool.target = count
+    if limits is not None:
+        asyncio.run_coroutine_threadsafe(pool.fill(limits), pool.loop)
 
 
 def close_pool() -> None:

@@ -145,9 +145,11 @@ def _verdict(exercise: Exercise, case: Case, outcome: CallOutcome) -> Verdict:
     mismatch = compare(outcome.value, ref.value, ref.dtypes, names, exact)
     if mismatch is None:
         return Verdict("passed")
+    found = diagnose.named(mismatch.slug) if mismatch.slug else None
+    if isinstance(ref.value, tuple) and mismatch.component not in names:
+        return Verdict("failed", mismatch.message, found)
     index = names.index(mismatch.component) if isinstance(ref.value, tuple) else None
-    found = diagnose.named(mismatch.slug) if mismatch.slug else \
-        diagnose.diagnose(variants, outcome.value, ref.value, index)
+    found = found or diagnose.diagnose(variants, outcome.value, ref.value, index)
     mine, want = diagnose.component(outcome.value, index), diagnose.component(ref.value, index)
     return Verdict("failed", mismatch.message, found, heatmap=diagnose.heatmap(mine, want))
 

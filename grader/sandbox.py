@@ -25,6 +25,9 @@ WORKDIR = "/tmp/work"
 # Parameter helpers that the reference solutions import; they hold no answers, and without them
 # `grader check --file solutions/<slug>.py` could not run in the sandbox.
 SHARED_HELPERS = ("solutions/__init__.py", "solutions/_common.py")
+# Hidden again after the Python installation is bound back: in a non-editable install these
+# packages live inside site-packages, which the worker must see.
+SECRET_PACKAGES = ("grader/suites", "grader/variants", "solutions")
 
 
 @cache
@@ -70,6 +73,9 @@ def _prefix(binary: str, hidden: list[Path], shared: Path | None, env: dict[str,
     for path in _python_dirs():
         if Path(path).exists():
             args += ["--ro-bind", path, path]
+    for secret in SECRET_PACKAGES:
+        if (ROOT / secret).is_dir():
+            args += ["--tmpfs", str(ROOT / secret)]
     for helper in SHARED_HELPERS:
         if (ROOT / helper).is_file():
             args += ["--ro-bind", str(ROOT / helper), str(ROOT / helper)]

@@ -10,6 +10,10 @@ IntOrPair = int | tuple[int, int]
 Padding = int | tuple[int, int] | str
 Pads = tuple[tuple[int, int], ...]  # (before, after) for each spatial axis
 
+# Working-set sizes of the chunked loops (see `chunks`), tuned on a 1 MiB L2 / 32 MiB L3 machine.
+COLS_BYTES = 1 << 22  # im2col columns of one batch slice: written once, read back by the GEMM
+PLANES_BYTES = 1 << 19  # input planes of one pooling block, swept once per kernel tap
+
 
 def ntuple(value: int | tuple[int, ...], name: str, n: int, minimum: int = 1) -> tuple[int, ...]:
     """`3` -> `(3,) * n`; a length-`n` sequence passes through; every entry an int >= `minimum`."""
@@ -85,3 +89,14 @@ def taps(kernel: tuple[int, int], stride: tuple[int, int], out: tuple[int, int],
             rows = slice(u * dh, u * dh + sh * (H_out - 1) + 1, sh)
             cols = slice(v * dw, v * dw + sw * (W_out - 1) + 1, sw)
             yield u, v, (..., rows, cols)
+
+
+def chunks(total: int, item_bytes: int, budget: int) -> Iterator[slice]:
+    """Consecutive slices of range(total) holding about `budget` bytes of items (at least one).
+
+    A big temporary that is written and read again (im2col columns, pooling sweeps) costs less one
+    cache-sized chunk at a time: the re-reads hit the cache, and each chunk reuses the memory of
+    the previous one instead of faulting in fresh pages on every call.
+    """
+    step = max(1, budget // max(item_bytes, 1))
+    return (slice(i, min(i + step, total)) for i in range(0, total, step))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from solutions._common import check_channels, ntuple, output_size, pad, resolve_padding
+from solutions._common import COLS_BYTES, check_channels, chunks, ntuple, output_size, pad, resolve_padding
 
 
 def convolve1d(a: np.ndarray, v: np.ndarray, mode: str = "full") -> np.ndarray:
@@ -44,10 +44,15 @@ def conv1d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
     pads = resolve_padding(padding, (K,), s, d)
     (L_out,) = output_size(x.shape[2:], pads, (K,), s, d)
     xp = pad(x, pads)  # (N, C, L + pad_before + pad_after)
-    win = sliding_window_view(xp, d[0] * (K - 1) + 1, axis=2)  # (N, C, L_p - d*(K-1), d*(K-1)+1)
-    win = win[:, :, ::s[0], ::d[0]]  # (N, C, L_out, K)
-    cols = win.transpose(0, 1, 3, 2).reshape(N, C * K, L_out)  # (N, C*K, L_out)
-    out = w.reshape(F, C * K).astype(x.dtype, copy=False) @ cols  # (N, F, L_out)
+    w_rows = w.reshape(F, C * K).astype(x.dtype, copy=False)  # (F, C*K)
+    out = np.empty((N, F, L_out), x.dtype)  # (N, F, L_out)
+    # im2col + GEMM, a slice of the batch at a time: its columns (K times the input) stay in cache
+    for n in chunks(N, C * K * L_out * x.itemsize, COLS_BYTES):
+        win = sliding_window_view(xp[n], d[0] * (K - 1) + 1, axis=2)  # (n, C, L_p - d*(K-1), d*(K-1)+1)
+        win = win[:, :, ::s[0], ::d[0]]  # (n, C, L_out, K)
+        cols = win.transpose(0, 1, 3, 2).reshape(-1, C * K, L_out)  # (n, C*K, L_out): the copy
+        np.matmul(w_rows, cols, out=out[n])  # (F, C*K) @ (n, C*K, L_out)
+        del cols  # freed before the next slice's columns are allocated: malloc reuses the memory
     if b is not None:
         out += b.astype(x.dtype, copy=False)[:, None]  # cast first: no float64 pass on float32 data
     return out

@@ -6,9 +6,11 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from solutions._common import (
+    COLS_BYTES,
     IntOrPair,
     Pads,
     check_channels,
+    chunks,
     output_size,
     pad,
     pair,
@@ -33,15 +35,23 @@ def conv_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntOrP
     H_out, W_out = output_size((H, W), pads, (KH, KW), (sh, sw), (1, 1))
     w = w.astype(dout.dtype, copy=False)  # float32 stays float32 throughout
     xp = pad(x.astype(dout.dtype, copy=False), pads)  # (N, C, H + pad_h, W + pad_w)
-    cols = _im2col(xp, (KH, KW), (sh, sw))  # (N, C*KH*KW, H_out*W_out), as in the forward pass
     grad = dout.reshape(N, F, H_out * W_out)  # (N, F, H_out*W_out)
-    # dw: one GEMM per image against the forward's columns, summed over the batch
-    dw = (grad @ cols.transpose(0, 2, 1)).sum(axis=0)  # (N, F, C*KH*KW) -> (F, C*KH*KW)
-    if (sh, sw) == (1, 1):
-        dx = _dx_transposed(dout, w, pads, (H, W))
-    else:
-        dx = _dx_by_taps(grad, w, pads, (H, W), (sh, sw), (H_out, W_out))
-    return dx, dw.reshape(w.shape), grad.sum(axis=(0, 2))  # dx, dw (F, C, KH, KW), db (F,)
+    dw_t = np.zeros((C * KH * KW, F), dout.dtype)  # dw transposed, (C*KH*KW, F)
+    dx = np.empty((N, C, H, W), dout.dtype)
+    # a slice of the batch at a time, as in the forward pass: its column matrices stay in cache
+    image_cols = KH * KW * (C * H_out * W_out + F * H * W) * xp.itemsize  # x's and dout's columns
+    for n in chunks(N, image_cols, COLS_BYTES):
+        cols = _im2col(xp[n], (KH, KW), (sh, sw))  # (n, C*KH*KW, H_out*W_out), as in the forward
+        # dw^T = cols @ dout^T per image, summed over them: a GEMM with the tall operand on the
+        # left, which OpenBLAS runs faster than dout @ cols^T
+        dw_t += (cols @ grad[n].transpose(0, 2, 1)).sum(axis=0)  # (n, C*KH*KW, F) -> (C*KH*KW, F)
+        del cols  # freed before the next slice's columns are allocated: malloc reuses the memory
+        if (sh, sw) == (1, 1):
+            dx[n] = _dx_transposed(dout[n], w, pads, (H, W))
+        else:
+            dx[n] = _dx_by_taps(grad[n], w, pads, (H, W), (sh, sw), (H_out, W_out))
+    dw = dw_t.T.reshape(F, C, KH, KW)  # (F, C, KH, KW)
+    return dx, dw, grad.sum(axis=(0, 2))  # db (F,)
 
 
 def _im2col(xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:
@@ -74,7 +84,7 @@ def _dx_transposed(dout: np.ndarray, w: np.ndarray, pads: Pads, size: tuple[int,
 
 def _dx_by_taps(grad: np.ndarray, w: np.ndarray, pads: Pads, size: tuple[int, int],
                 stride: tuple[int, int], out: tuple[int, int]) -> np.ndarray:
-    """Stride >= 2: one GEMM gives every tap's contribution, then KH*KW strided slice additions."""
+    """Stride above 1: one GEMM gives every tap's share, then KH*KW strided slice additions."""
     N = grad.shape[0]
     F, C, KH, KW = w.shape
     (H, W), ((top, bottom), (left, right)) = size, pads

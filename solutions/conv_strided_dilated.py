@@ -6,10 +6,12 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from solutions._common import (
+    COLS_BYTES,
     IntOrPair,
     Padding,
     Pads,
     check_channels,
+    chunks,
     output_size,
     pad,
     pair,
@@ -52,9 +54,15 @@ def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, stride: In
     s, d = pair(stride, "stride"), pair(dilation, "dilation")
     pads = resolve_padding(padding, (KH, KW), s, d)
     H_out, W_out = output_size((H, W), pads, (KH, KW), s, d)
-    cols = _im2col(pad(x, pads), (KH, KW), s, d, G)  # (N, G, Cg*KH*KW, H_out*W_out)
+    xp = pad(x, pads)  # (N, C, H + pad_h, W + pad_w)
     w_g = w.reshape(G, F // G, Cg * KH * KW).astype(x.dtype, copy=False)  # (G, F/G, Cg*KH*KW)
-    out = (w_g @ cols).reshape(N, F, H_out * W_out)  # (N, G, F/G, H_out*W_out) -> (N, F, ...)
+    out = np.empty((N, G, F // G, H_out * W_out), x.dtype)  # (N, G, F/G, H_out*W_out)
+    # im2col + one GEMM per group, a slice of the batch at a time: its columns stay in cache
+    for n in chunks(N, C * KH * KW * H_out * W_out * x.itemsize, COLS_BYTES):
+        cols = _im2col(xp[n], (KH, KW), s, d, G)  # (n, G, Cg*KH*KW, H_out*W_out)
+        np.matmul(w_g, cols, out=out[n])  # (G, F/G, Cg*KH*KW) @ (n, G, Cg*KH*KW, H_out*W_out)
+        del cols  # freed before the next slice's columns are allocated: malloc reuses the memory
+    out = out.reshape(N, F, H_out * W_out)  # (N, F, H_out*W_out): filters are group-major too
     if b is not None:
         out += b.astype(x.dtype, copy=False)[:, None]
     return out.reshape(N, F, H_out, W_out)  # (N, F, H_out, W_out)
@@ -76,15 +84,23 @@ def conv2d_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntO
     H_out, W_out = output_size((H, W), pads, (KH, KW), s, d)
     w = w.astype(dout.dtype, copy=False)  # float32 stays float32 throughout
     xp = pad(x.astype(dout.dtype, copy=False), pads)  # (N, C, H + pad_h, W + pad_w)
-    cols = _im2col(xp, (KH, KW), s, d, G)  # (N, G, Cg*KH*KW, H_out*W_out), as in the forward
     grad = dout.reshape(N, G, F // G, H_out * W_out)  # (N, G, F/G, H_out*W_out)
-    # dw: one GEMM per image and group against the forward's columns, summed over the batch
-    dw = (grad @ cols.transpose(0, 1, 3, 2)).sum(axis=0)  # (N, G, F/G, Cg*KH*KW) -> (G, ...)
-    if s == (1, 1):
-        dx = _dx_transposed(dout, w, pads, (H, W), d, G)
-    else:
-        dx = _dx_by_taps(grad, w, pads, (H, W), s, d, (H_out, W_out))
-    return dx, dw.reshape(w.shape), grad.sum(axis=(0, 3)).reshape(F)  # dx, dw, db (F,)
+    dw_t = np.zeros((G, Cg * KH * KW, F // G), dout.dtype)  # dw transposed, (G, Cg*KH*KW, F/G)
+    dx = np.empty((N, C, H, W), dout.dtype)
+    # a slice of the batch at a time, as in the forward pass: its column matrices stay in cache
+    image_cols = KH * KW * (C * H_out * W_out + F * H * W) * xp.itemsize  # x's and dout's columns
+    for n in chunks(N, image_cols, COLS_BYTES):
+        cols = _im2col(xp[n], (KH, KW), s, d, G)  # (n, G, Cg*KH*KW, H_out*W_out), as forward
+        # dw^T = cols @ dout^T per image and group, summed over images: the tall operand on the
+        # left, which OpenBLAS runs faster than dout @ cols^T
+        dw_t += (cols @ grad[n].transpose(0, 1, 3, 2)).sum(axis=0)  # (n, G, Cg*KH*KW, F/G), summed
+        del cols  # freed before the next slice's columns are allocated: malloc reuses the memory
+        if s == (1, 1):
+            dx[n] = _dx_transposed(dout[n], w, pads, (H, W), d, G)
+        else:
+            dx[n] = _dx_by_taps(grad[n], w, pads, (H, W), s, d, (H_out, W_out))
+    dw = dw_t.transpose(0, 2, 1).reshape(F, Cg, KH, KW)  # (G, F/G, Cg*KH*KW) -> (F, Cg, KH, KW)
+    return dx, dw, grad.sum(axis=(0, 3)).reshape(F)  # db (F,)
 
 
 def _dx_transposed(dout: np.ndarray, w: np.ndarray, pads: Pads, size: tuple[int, int],
@@ -111,7 +127,7 @@ def _dx_transposed(dout: np.ndarray, w: np.ndarray, pads: Pads, size: tuple[int,
 def _dx_by_taps(grad: np.ndarray, w: np.ndarray, pads: Pads, size: tuple[int, int],
                 stride: tuple[int, int], dilation: tuple[int, int],
                 out: tuple[int, int]) -> np.ndarray:
-    """Stride >= 2: one GEMM per group gives every tap's share, then KH*KW strided additions."""
+    """Stride above 1: one GEMM per group gives every tap's share, then KH*KW strided additions."""
     N, G, Fg, _ = grad.shape
     _, Cg, KH, KW = w.shape
     (H, W), ((top, bottom), (left, right)) = size, pads

@@ -6,11 +6,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from solutions._common import IntOrPair, Pads, output_size, pad, pair, taps
+from solutions._common import PLANES_BYTES, IntOrPair, Pads, chunks, output_size, pad, pair, taps
 
 Params = tuple[tuple[int, int], tuple[int, int], Pads, tuple[int, int]]
-
-BLOCK_BYTES = 1 << 19  # about a quarter of a 2 MiB L2 cache: a block and its outputs stay in it
 
 
 def _params(x_shape: tuple[int, ...], kernel_size: IntOrPair, stride: IntOrPair | None,
@@ -39,13 +37,12 @@ def _divisor(x_shape: tuple[int, ...], params: Params, count_include_pad: bool,
 
 
 def _blocks(planes: np.ndarray) -> Iterator[slice]:
-    """Runs of whole planes of `planes` (P, Hp, Wp), about BLOCK_BYTES each.
+    """Runs of whole planes of `planes` (P, Hp, Wp) of about PLANES_BYTES.
 
-    Every pool below sweeps its input KH*KW times, once per kernel tap. Sweeping one cache-sized
-    block at a time reads memory once and serves the other sweeps from the L2 cache.
+    Each pool below sweeps its input once per kernel tap. Sweeping one cache-sized block at a
+    time reads memory once and serves the other KH*KW - 1 sweeps from the cache.
     """
-    step = max(1, BLOCK_BYTES // (planes[0].size * planes.itemsize))
-    return (slice(i, i + step) for i in range(0, len(planes), step))
+    return chunks(len(planes), planes[0:1].nbytes, PLANES_BYTES)
 
 
 def _planes(x: np.ndarray, pads: Pads, value: float = 0.0) -> np.ndarray:
@@ -86,30 +83,34 @@ def _first_max_cells(xp: np.ndarray, k: tuple[int, int], s: tuple[int, int],
                      out_hw: tuple[int, int]) -> np.ndarray:
     """Flat index into xp (B, Hp, Wp) of each window's first maximum: (B, H_out, W_out)."""
     B, Hp, Wp = xp.shape
-    best = np.full((B,) + out_hw, -np.inf, dtype=xp.dtype)  # (B, H_out, W_out)
-    offset = np.zeros((B,) + out_hw, dtype=np.intp)  # (B, H_out, W_out): u*Wp + v of the max
-    for u, v, idx in taps(k, s, out_hw):  # row-major, and strictly greater: ties keep the first
-        better = xp[idx] > best  # the PyTorch CPU rule
-        np.copyto(best, xp[idx], where=better)
-        np.copyto(offset, u * Wp + v, where=better)
-    plane = np.arange(B)[:, None, None] * (Hp * Wp)  # (B, 1, 1)
+    (_, _, idx0), *later = taps(k, s, out_hw)  # taps in row-major order
+    best = xp[idx0].copy()  # (B, H_out, W_out) running maximum, from the first tap on
+    first = np.zeros(best.shape, dtype=np.min_scalar_type(k[0] * k[1]))  # the tap that holds it
+    for t, (_, _, idx) in enumerate(later, start=1):
+        better = xp[idx] > best  # strictly greater: a tie keeps the earlier tap (the PyTorch rule)
+        np.maximum(best, xp[idx], out=best)
+        first -= better * (first - t)  # first[better] = t, without a mispredicted branch per cell
+    tap_offset = np.array([u * Wp + v for u, v, _ in taps(k, s, out_hw)])  # (KH*KW,) in a plane
+    plane = np.arange(B)[:, None, None] * (Hp * Wp)  # (B, 1, 1) start of each plane
     row = np.arange(out_hw[0])[:, None] * (s[0] * Wp)  # (H_out, 1) top row of each window
     col = np.arange(out_hw[1]) * s[1]  # (W_out,) left column of each window
-    return offset + plane + row + col  # (B, H_out, W_out)
+    return tap_offset[first] + plane + row + col  # (B, H_out, W_out)
 
 
 def avg_pool_forward(x: np.ndarray, kernel_size: IntOrPair, stride: IntOrPair | None = None,
                      padding: IntOrPair = 0, count_include_pad: bool = True) -> np.ndarray:
     """x (N, C, H, W) -> out (N, C, H_out, W_out): window sum over zero padding / divisor."""
     params = _params(x.shape, kernel_size, stride, padding)
-    k, s, pads, out_hw = params
+    (KH, KW), (sh, sw), pads, (H_out, W_out) = params
     xp = _planes(x, pads)  # (N*C, Hp, Wp)
-    out = np.zeros((len(xp),) + out_hw, dtype=x.dtype)  # (N*C, H_out, W_out)
+    Hp = xp.shape[1]
+    out = np.empty((len(xp), H_out, W_out), dtype=x.dtype)  # (N*C, H_out, W_out)
     for b in _blocks(xp):
-        for _, _, idx in taps(k, s, out_hw):
-            out[b] += xp[b][idx]
+        # a box sum is separable: sum KW columns, then KH rows of those sums (KH + KW sweeps)
+        rows = _box_sum(xp[b], (1, KW), (1, sw), (Hp, W_out))  # (B, Hp, W_out)
+        out[b] = _box_sum(rows, (KH, 1), (sh, 1), (H_out, W_out))  # (B, H_out, W_out)
     out = out / _divisor(x.shape, params, count_include_pad, x.dtype)  # a new array: ints -> float
-    return out.reshape(x.shape[:2] + out_hw)
+    return out.reshape(x.shape[:2] + (H_out, W_out))
 
 
 def avg_pool_backward(dout: np.ndarray, x_shape: tuple[int, int, int, int],
@@ -118,11 +119,31 @@ def avg_pool_backward(dout: np.ndarray, x_shape: tuple[int, int, int, int],
     """dx of shape x_shape (N, C, H, W): each window spreads dout / divisor over its cells."""
     N, C, H, W = x_shape
     params = _params(tuple(x_shape), kernel_size, stride, padding)
-    k, s, ((top, bottom), (left, right)), out_hw = params
+    (KH, KW), (sh, sw), ((top, bottom), (left, right)), out_hw = params
     share = dout / _divisor(tuple(x_shape), params, count_include_pad, dout.dtype)  # (N, C, Ho, Wo)
     share = share.reshape((N * C,) + out_hw)  # (N*C, H_out, W_out)
-    dxp = np.zeros((N * C, H + top + bottom, W + left + right), dtype=dout.dtype)  # (N*C, Hp, Wp)
+    Hp, Wp = H + top + bottom, W + left + right
+    dxp = np.empty((N * C, Hp, Wp), dtype=share.dtype)  # (N*C, Hp, Wp)
     for b in _blocks(dxp):
-        for _, _, idx in taps(k, s, out_hw):
-            dxp[b][idx] += share[b]  # += : overlapping windows both feed a cell
+        # the transpose of the separable sum: spread down KH rows, then across KW columns
+        rows = _box_spread(share[b], (KH, 1), (sh, 1), (Hp, out_hw[1]))  # (B, Hp, W_out)
+        dxp[b] = _box_spread(rows, (1, KW), (1, sw), (Hp, Wp))  # (B, Hp, Wp)
     return dxp[:, top:top + H, left:left + W].reshape(N, C, H, W)
+
+
+def _box_sum(a: np.ndarray, k: tuple[int, int], s: tuple[int, int],
+             out_hw: tuple[int, int]) -> np.ndarray:
+    """Window sums of a (..., Hp, Wp): (..., H_out, W_out), one strided addition per kernel tap."""
+    total = np.zeros(a.shape[:-2] + out_hw, dtype=a.dtype)
+    for _, _, idx in taps(k, s, out_hw):
+        total += a[idx]
+    return total
+
+
+def _box_spread(g: np.ndarray, k: tuple[int, int], s: tuple[int, int],
+                size: tuple[int, int]) -> np.ndarray:
+    """The transpose of _box_sum: each g[..., i, j] added to every cell of its window in `size`."""
+    total = np.zeros(g.shape[:-2] + size, dtype=g.dtype)
+    for _, _, idx in taps(k, s, g.shape[-2:]):
+        total[idx] += g  # += : overlapping windows both feed a cell
+    return total

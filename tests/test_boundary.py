@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 
+from grader import runner
 from grader import worker as wire
 from tests.conftest import points_of
 
@@ -147,3 +148,18 @@ def test_ndarray_subclass_comes_back_as_plain_array():
     blobs: list[bytes] = []
     back = wire.decode(wire.encode(np.zeros(3).view(Liar), blobs), blobs)
     assert type(back) is np.ndarray
+
+
+@pytest.mark.parametrize("returned", ["dx", "(dx, dw)", "None", "[dx]"])
+def test_wrong_return_structure_is_a_verdict_not_a_crash(grade_text, returned):
+    """conv_backward must return (dx, dw, db): anything else fails each case with a message."""
+    source = ("import numpy as np\n\ndef conv_backward(dout, x, w, stride=1, padding=0):\n"
+              "    dx, dw = np.zeros_like(x), np.zeros_like(w)\n"
+              f"    return {returned}\n")
+    result = grade_text("conv_backward", source)
+    raising = {c.id for c in runner.suite("conv_backward").CASES if c.raises}
+    valued = [t for t in result.tests if t.function == "conv_backward" and t.id not in raising]
+    assert result.status == "graded" and valued
+    for test in valued:
+        assert test.status == "failed" and test.points == 0
+        assert "expected a tuple of 3 arrays" in test.message, test.message

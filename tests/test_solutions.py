@@ -367,6 +367,71 @@ def test_max_pool_pads_with_minus_infinity():
     assert np.array_equal(out, np.full((1, 2, 5, 6), -5.0))
 
 
+def test_max_pool_backward_with_more_taps_than_a_byte_counts():
+    """A 16x17 window has 272 taps: the tap numbers need more than 8 bits."""
+    x = np.random.default_rng(0).standard_normal((1, 2, 16, 17))
+    x[0, 1, -1, -1] = 10.0  # the very last tap holds the maximum
+    dout = np.array([2.0, 3.0]).reshape(1, 2, 1, 1)
+    dx = REF["max_pool_backward"](dout, x, (16, 17))
+    assert rel_err(dx, oracles.max_pool_backward(dout, x, (16, 17))) == 0
+    assert dx[0, 1, -1, -1] == 3.0
+
+
+# ---------------------------------------------------------------- chunked loops
+
+# The references work through the batch (convolutions) or the planes (pooling) a cache-sized chunk
+# at a time. The cases above fit in one chunk, so shrink the budgets to one image or plane per
+# chunk and check that every chunk lands in the right place.
+CHUNKED = [
+    pytest.param("conv1d", Conv((3, 2, 9), (4, 2, 3), {"padding": 1, "stride": 2}), id="conv1d"),
+    pytest.param("conv_forward", Conv((3, 2, 7, 6), (4, 2, 3, 2), {"padding": 1}), id="conv_forward"),
+    pytest.param("conv_forward", Conv((3, 2, 7, 6), (4, 2, 3, 3), {"stride": 2, "padding": 1}),
+                 id="conv_forward-stride2"),
+    pytest.param("conv2d", Conv((3, 4, 7, 6), (6, 2, 3, 2), {"padding": "same", "dilation": 2,
+                                                             "groups": 2}), id="conv2d-same-groups"),
+    pytest.param("conv2d", Conv((3, 4, 8, 7), (4, 2, 3, 3), {"stride": (2, 1), "dilation": (1, 2),
+                                                             "groups": 2}), id="conv2d-strided"),
+]
+
+
+@pytest.fixture
+def one_per_chunk(monkeypatch):
+    for module in MODULES:
+        for budget in ("COLS_BYTES", "PLANES_BYTES"):
+            if hasattr(module, budget):
+                monkeypatch.setattr(module, budget, 1)
+
+
+@pytest.mark.parametrize(("func", "case"), CHUNKED)
+def test_chunked_convolutions_match_the_oracles(one_per_chunk, func, case):
+    x, w, b = case.args()
+    y = REF[func](x, w, b, **case.kwargs)
+    assert rel_err(y, getattr(oracles, func)(x, w, b, **case.kwargs)) <= 1e-12
+    if func in BACKWARD_OF:
+        dout = randn(y.shape, 3)
+        grads = REF[BACKWARD_OF[func]](dout, x, w, **case.kwargs)
+        expected = getattr(oracles, BACKWARD_OF[func])(dout, x, w, **case.kwargs)
+        for got, want in zip(grads, expected, strict=True):
+            assert rel_err(got, want) <= 1e-12
+
+
+@pytest.mark.parametrize("count_include_pad", [True, False], ids=["include-pad", "exclude-pad"])
+@pytest.mark.parametrize("case", [p for p in POOL if p.id in {"overlapping-ties", "ties-pad1",
+                                                             "negative-pad-non-square"}])
+def test_chunked_pools_match_the_oracles(one_per_chunk, case, count_include_pad):
+    x, k, kw = case.make_x(), case.kernel_size, case.kwargs
+    out = REF["max_pool_forward"](x, k, **kw)
+    assert np.array_equal(out, oracles.max_pool_forward(x, k, **kw))
+    dout = randn(out.shape, 1)
+    dx = REF["max_pool_backward"](dout, x, k, **kw)
+    assert rel_err(dx, oracles.max_pool_backward(dout, x, k, **kw)) <= 1e-12
+    kw = {**kw, "count_include_pad": count_include_pad}
+    out = REF["avg_pool_forward"](x, k, **kw)
+    assert rel_err(out, oracles.avg_pool_forward(x, k, **kw)) <= 1e-12
+    dx = REF["avg_pool_backward"](dout, x.shape, k, **kw)
+    assert rel_err(dx, oracles.avg_pool_backward(dout, x.shape, k, **kw)) <= 1e-12
+
+
 # ---------------------------------------------------------------- validation
 
 def A(*shape):

@@ -139,5 +139,6 @@ CASES: tuple[Case, ...] = (
 # Medium cases for the speed comparison with the reference (not scored).
 PERFORMANCE: tuple[Case, ...] = (
     fwd("perf-conv2d", (2, 128, 24, 24), (32, 128, 3, 3), 5900, 0, padding=2, dilation=2),
-    bwd("perf-conv2d_backward", (2, 64, 24, 24), (32, 64, 3, 3), 5910, 0, padding=2, dilation=2),
+    bwd("perf-conv2d_backward", (2, 96, 24, 24), (48, 96, 3, 3), 5910, 0, padding=2,
+        dilation=2),
 )

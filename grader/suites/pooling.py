@@ -138,11 +138,11 @@ CASES: tuple[Case, ...] = (
 # give the reference enough work per byte that crosses the worker boundary; max_pool_backward uses
 # small windows, where the reference's per-window argmax is cheap next to a Python loop's.
 PERFORMANCE: tuple[Case, ...] = (
-    pool("perf-max_pool_forward", MAX_FWD, randn, (4, 24, 48, 48), 6900, 0, k=5, stride=1,
+    pool("perf-max_pool_forward", MAX_FWD, randn, (4, 32, 48, 48), 6900, 0, k=5, stride=1,
          padding=2),
-    pool("perf-max_pool_backward", MAX_BWD, randn, (8, 16, 64, 64), 6910, 0, k=2),
-    pool("perf-avg_pool_forward", AVG_FWD, randn, (4, 24, 48, 48), 6920, 0, k=5, stride=1,
+    pool("perf-max_pool_backward", MAX_BWD, randn, (16, 16, 64, 64), 6910, 0, k=2),
+    pool("perf-avg_pool_forward", AVG_FWD, randn, (4, 48, 48, 48), 6920, 0, k=5, stride=1,
          padding=2),
-    pool("perf-avg_pool_backward", AVG_BWD, randn, (4, 24, 48, 48), 6930, 0, k=5, stride=1,
+    pool("perf-avg_pool_backward", AVG_BWD, randn, (4, 48, 48, 48), 6930, 0, k=5, stride=1,
          padding=2),
 )
