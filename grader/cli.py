@@ -6,11 +6,14 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from tqdm import tqdm
 
-from grader import batch, exercises, grade, html, kernel, report, sandbox
+from grader import exercises, report, sandbox
+
+if TYPE_CHECKING:
+    from grader.batch import Graded
 
 
 def _fail(message: str) -> None:
@@ -67,8 +70,13 @@ def check(exercise: str, file_: Path | None, as_json: bool, html_path: Path | No
         _fail(f"no such file: {path}")
     _warn_if_basic()
     sandbox.hide(path.resolve().parent)
+    # The kernel boots (about 0.6 s) while this process warms its caches.
     if path.suffix == ".ipynb":
+        from grader import kernel
         kernel.prestart(1, target.limits)
+    from grader import batch, grade, html
+    if path.suffix == ".ipynb":
+        grade.prepare(target)
     result = grade.grade_file(target, path)
     if html_path is not None:
         batch.write_atomic(html_path, html.render_report(result))
@@ -145,14 +153,18 @@ def _warn_if_basic() -> None:
 
 def _grade_with_progress(submissions: list[Path], out: Path, jobs: int,
                          override: exercises.Exercise | None,
-                         scheduler: str | None = None) -> list[batch.Graded]:
+                         scheduler: str | None = None) -> list[Graded]:
+    from tqdm import tqdm
+
+    from grader import batch
+
     if scheduler is None:  # on a cluster, each worker's reports state its own isolation
         _warn_if_basic()
     sandbox.hide(out, *submissions)
     total = len(batch.find(list(submissions)))
     with tqdm(total=total, unit="submission", file=sys.stderr, dynamic_ncols=True,
               disable=total == 0) as bar:
-        def progress(graded: batch.Graded) -> None:
+        def progress(graded: Graded) -> None:
             bar.set_postfix_str(graded.submission.name[-30:], refresh=False)
             bar.update(1)
 

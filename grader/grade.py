@@ -34,6 +34,14 @@ def grade_file(exercise: Exercise, path: Path, display_name: str | None = None) 
         return failed(exercise, name, f"cannot grade {Path(name).name}: {reason}")
 
 
+def prepare(exercise: Exercise) -> None:
+    """Compute now what grading `exercise` needs once per process (the reference's answers and
+    its timing), e.g. while a notebook's kernel boots."""
+    for case in runner.suite(exercise.slug).CASES:
+        runner.expected(exercise.slug, case.id)
+    speed.time_reference(exercise)
+
+
 def failed(exercise: Exercise, name: str, message: str) -> GradeResult:
     """The result of a submission that could not be graded at all."""
     return GradeResult(exercise=exercise.slug, submission=name, status="error", score=0.0,

@@ -35,6 +35,12 @@ def _reference_seconds(slug: str, case_id: str, limits: Limits) -> float | None:
         return _learner_seconds(session, case, limits.call_timeout_s)
 
 
+def time_reference(exercise: Exercise) -> None:
+    """Time the reference on every medium case now, so that no submission waits for it."""
+    for case in getattr(runner.suite(exercise.slug), "PERFORMANCE", ()):
+        _reference_seconds(exercise.slug, case.id, exercise.limits)
+
+
 def _learner_seconds(session: WorkerSession, case: Case, timeout: float) -> float | None:
     """Best of a few timed calls; None when it did not answer (the verdicts already say why)."""
     if not session.ensure_started():
