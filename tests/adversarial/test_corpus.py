@@ -31,7 +31,8 @@ def _tree_hashes(root: Path) -> dict[str, str]:
 
 
 def _grading_processes() -> set[int]:
-    """Processes a batch starts: workers (by their source), kernels and sandboxes."""
+    """Processes a batch starts: workers (by their source), kernels and sandboxes (both carry
+    the `<convgrade limits>` launcher), not other people's Jupyter kernels on the machine."""
     found = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -40,7 +41,7 @@ def _grading_processes() -> set[int]:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if _WORKER_MARK in cmdline or "ipykernel" in cmdline or cmdline.startswith("bwrap"):
+        if _WORKER_MARK in cmdline or "<convgrade limits>" in cmdline:
             found.add(int(entry.name))
     return found
 
