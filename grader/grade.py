@@ -34,7 +34,7 @@ def grade_file(exercise: Exercise, path: Path, display_name: str | None = None) 
         return failed(exercise, name, f"cannot grade {Path(name).name}: {reason}")
 
 
-def prepare(exercise: Exercise) -> None:
+def warm_up(exercise: Exercise) -> None:
     """Compute now what grading `exercise` needs once per process (the reference's answers and
     its timing), e.g. while a notebook's kernel boots."""
     for case in runner.suite(exercise.slug).CASES:

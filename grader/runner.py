@@ -145,11 +145,12 @@ def _verdict(exercise: Exercise, case: Case, outcome: CallOutcome) -> Verdict:
     mismatch = compare(outcome.value, ref.value, ref.dtypes, names, exact)
     if mismatch is None:
         return Verdict("passed")
-    found = diagnose.named(mismatch.slug) if mismatch.slug else None
-    if isinstance(ref.value, tuple) and mismatch.component not in names:
-        return Verdict("failed", mismatch.message, found)
-    index = names.index(mismatch.component) if isinstance(ref.value, tuple) else None
-    found = found or diagnose.diagnose(variants, outcome.value, ref.value, index)
+    # Which output (dx, dw, db) was wrong; None for a plain array, or when the tuple itself was
+    # not returned (then there is no component to diagnose or map).
+    tupled = isinstance(ref.value, tuple) and mismatch.component in names
+    index = names.index(mismatch.component) if tupled else None
+    found = diagnose.named(mismatch.slug) if mismatch.slug else \
+        diagnose.diagnose(variants, outcome.value, ref.value, index)
     mine, want = diagnose.component(outcome.value, index), diagnose.component(ref.value, index)
     return Verdict("failed", mismatch.message, found, heatmap=diagnose.heatmap(mine, want))
 
