@@ -100,3 +100,50 @@ def chunks(total: int, item_bytes: int, budget: int) -> Iterator[slice]:
     """
     step = max(1, budget // max(item_bytes, 1))
     return (slice(i, min(i + step, total)) for i in range(0, total, step))
+
+
+def im2col_slices(x: np.ndarray, pads: Pads, kernel: tuple[int, int], stride: tuple[int, int],
+                  out: tuple[int, int], dilation: tuple[int, int] = (1, 1),
+                  extra_bytes: int = 0) -> Iterator[tuple[slice, np.ndarray]]:
+    """im2col a slice of the batch at a time: yield (n, cols), cols (len(n), C*KH*KW + 1, H_out*R).
+
+    cols[m, (c, u, v), i*R + j] = xpad[n.start + m, c, i*sh + u*dh, j*sw + v*dw] for j < W_out,
+    for x (N, C, H, W) zero-padded by `pads`, and the last row is all ones: a GEMM with the bias
+    as one more weight column adds it. Each row of outputs is R >= W_out positions wide (R is the
+    width of xpad's stride phases, below), so that each tap's values are one contiguous run to
+    copy; the R - W_out extra positions at the end of each row are junk, for the caller to drop.
+
+    The slices hold about COLS_BYTES of columns (plus `extra_bytes` per image of the caller's own
+    work), which the GEMM then reads back from cache. The buffers are reused by every slice
+    (fresh pages are slow to fault in): use `cols` before asking for the next slice.
+    """
+    N, C, H, W = x.shape
+    (KH, KW), (sh, sw), (dh, dw), (H_out, _) = kernel, stride, dilation, out  # W_out <= R
+    (top, bottom), (left, right) = pads
+    # xpad split by stride phase: phases[m, c, a, b, i, j] = xpad[m, c, i*sh + a, j*sw + b], so a
+    # tap (u, v) meets phases[m, c, a, b, i0 + i, j0 + j] at output (i, j), with (i0, a) =
+    # divmod(u*dh, sh) and (j0, b) = divmod(v*dw, sw): H_out rows of R that follow each other
+    # in memory. One spare row keeps the junk end of the last run inside the array.
+    R = -(-(W + left + right) // sw)
+    rows = max(-(-(H + top + bottom) // sh), (KH - 1) * dh // sh + H_out + 1)
+    per_image = (C * KH * KW + 1) * H_out * R * x.itemsize + extra_bytes
+    slices = list(chunks(N, per_image, COLS_BYTES))
+    step = slices[0].stop  # images per slice
+    phases = np.zeros((step, C, sh, sw, rows, R), x.dtype)  # padding cells stay zero throughout
+    runs = phases.reshape(step, C, sh, sw, rows * R)  # each phase plane as one flat run
+    cols = np.empty((step, C * KH * KW + 1, H_out * R), x.dtype)  # (step, C*KH*KW + 1, H_out*R)
+    cols[:, -1] = 1
+    taps = cols[:, :-1].reshape(step, C, KH, KW, H_out * R)  # (step, C, KH, KW, H_out*R), a view
+    for n in slices:
+        m = n.stop - n.start
+        for a in range(sh):
+            for b in range(sw):
+                r, q = (a - top) % sh, (b - left) % sw  # x's first row and column in phase (a, b)
+                part = x[n, :, r::sh, q::sw]  # (m, C, rows of x in the phase, its columns)
+                i, j = (r + top) // sh, (q + left) // sw
+                phases[:m, :, a, b, i:i + part.shape[2], j:j + part.shape[3]] = part
+        for u in range(KH):
+            for v in range(KW):
+                (i, a), (j, b) = divmod(u * dh, sh), divmod(v * dw, sw)
+                taps[:m, :, u, v] = runs[:m, :, a, b, i * R + j:(i + H_out) * R + j]
+        yield n, cols[:m]  # (m, C*KH*KW + 1, H_out*R)

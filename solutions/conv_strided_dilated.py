@@ -12,6 +12,7 @@ from solutions._common import (
     Pads,
     check_channels,
     chunks,
+    im2col_slices,
     output_size,
     pad,
     pair,
@@ -54,18 +55,17 @@ def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, stride: In
     s, d = pair(stride, "stride"), pair(dilation, "dilation")
     pads = resolve_padding(padding, (KH, KW), s, d)
     H_out, W_out = output_size((H, W), pads, (KH, KW), s, d)
-    xp = pad(x, pads)  # (N, C, H + pad_h, W + pad_w)
     w_g = w.reshape(G, F // G, Cg * KH * KW).astype(x.dtype, copy=False)  # (G, F/G, Cg*KH*KW)
-    out = np.empty((N, G, F // G, H_out * W_out), x.dtype)  # (N, G, F/G, H_out*W_out)
-    # im2col + one GEMM per group, a slice of the batch at a time: its columns stay in cache
-    for n in chunks(N, C * KH * KW * H_out * W_out * x.itemsize, COLS_BYTES):
-        cols = _im2col(xp[n], (KH, KW), s, d, G)  # (n, G, Cg*KH*KW, H_out*W_out)
-        np.matmul(w_g, cols, out=out[n])  # (G, F/G, Cg*KH*KW) @ (n, G, Cg*KH*KW, H_out*W_out)
-        del cols  # freed before the next slice's columns are allocated: malloc reuses the memory
-    out = out.reshape(N, F, H_out * W_out)  # (N, F, H_out*W_out): filters are group-major too
+    out = np.empty((N, F, H_out, W_out), x.dtype)  # (N, F, H_out, W_out)
+    for n, cols in im2col_slices(x, pads, (KH, KW), s, (H_out, W_out), d):
+        # channels are group-major: splitting C into (G, C/G) gives each group its own block of
+        # rows (the ones row is left out: the bias is added below, as a group has no ones row)
+        cols = cols[:, :-1].reshape(len(cols), G, Cg * KH * KW, -1)  # (n, G, Cg*KH*KW, H_out*R)
+        rows = w_g @ cols  # (G, F/G, Cg*KH*KW) @ (n, G, Cg*KH*KW, H_out*R) -> (n, G, F/G, H_out*R)
+        out[n] = rows.reshape(len(cols), F, H_out, -1)[..., :W_out]  # filters are group-major too
     if b is not None:
-        out += b.astype(x.dtype, copy=False)[:, None]
-    return out.reshape(N, F, H_out, W_out)  # (N, F, H_out, W_out)
+        out += b.astype(x.dtype, copy=False)[:, None, None]
+    return out
 
 
 def conv2d_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntOrPair = 1,

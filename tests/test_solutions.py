@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from solutions import conv1d, conv_backward, conv_forward, conv_strided_dilated, pooling
+from solutions import _common, conv1d, conv_backward, conv_forward, conv_strided_dilated, pooling
 from tests import oracles
 
 MODULES = (conv1d, conv_forward, conv_backward, conv_strided_dilated, pooling)
@@ -396,7 +396,7 @@ CHUNKED = [
 
 @pytest.fixture
 def one_per_chunk(monkeypatch):
-    for module in MODULES:
+    for module in (*MODULES, _common):
         for budget in ("COLS_BYTES", "PLANES_BYTES"):
             if hasattr(module, budget):
                 monkeypatch.setattr(module, budget, 1)
@@ -413,6 +413,24 @@ def test_chunked_convolutions_match_the_oracles(one_per_chunk, func, case):
         expected = getattr(oracles, BACKWARD_OF[func])(dout, x, w, **case.kwargs)
         for got, want in zip(grads, expected, strict=True):
             assert rel_err(got, want) <= 1e-12
+
+
+@pytest.mark.parametrize(("func", "case"), [c for c in CHUNKED if c.values[0] != "conv1d"])
+def test_im2col_slices_of_two_images_with_a_short_last_one(monkeypatch, func, case):
+    """Slices of 2 images over a batch of 3: the reused buffers see a full slice, then a part one."""
+    x, w, b = case.args()
+    whole = REF[func](x, w, b, **case.kwargs)
+    seen = []
+
+    def two_at_a_time(total, item_bytes, budget):
+        seen.append(total)
+        return (slice(i, min(i + 2, total)) for i in range(0, total, 2))
+
+    monkeypatch.setattr(_common, "chunks", two_at_a_time)
+    y = REF[func](x, w, b, **case.kwargs)
+    assert seen == [3]
+    assert rel_err(y, whole) == 0
+    assert rel_err(y, getattr(oracles, func)(x, w, b, **case.kwargs)) <= 1e-12
 
 
 @pytest.mark.parametrize("count_include_pad", [True, False], ids=["include-pad", "exclude-pad"])
