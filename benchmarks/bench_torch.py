@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import sys
 import time
@@ -259,20 +260,30 @@ def calls_per_timing(call: Callable[[], object]) -> int:
     return max(1, int(0.03 / max(seconds(call, 1), 1e-7)))
 
 
-def interleaved(calls: list[Callable[[], object]], repeats: int) -> list[list[float]]:
-    """Seconds per call of each, `repeats` timings taken alternately after two warm-up calls each."""
+def minor_faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def interleaved(calls: list[Callable[[], object]],
+                repeats: int) -> tuple[list[list[float]], list[float]]:
+    """Seconds per call of each, `repeats` timings taken alternately after two warm-up calls each,
+    and each one's page faults per call (fresh memory is slow to fault in on a VM: a call that
+    faults in its temporaries every time is slower than one the allocator serves from reuse)."""
     for call in calls:
         call(), call()
     numbers = [calls_per_timing(call) for call in calls]
     times: list[list[float]] = [[] for _ in calls]
+    faults = [0.0 for _ in calls]
     for _ in range(repeats):
-        for call, number, out in zip(calls, numbers, times):
+        for k, (call, number, out) in enumerate(zip(calls, numbers, times)):
             if OPTIONS.threads > 1:
                 # OpenBLAS's idle threads spin for ~0.1 s after a call (OpenMP's for less): let them
                 # sleep, or they would take a core from whichever implementation runs next
                 time.sleep(SETTLE_S)
+            before = minor_faults()
             out.append(seconds(call, number))
-    return times
+            faults[k] += (minor_faults() - before) / number / repeats
+    return times, faults
 
 
 def matmul_peak(dtype, repeats: int) -> tuple[float, float | None]:
@@ -370,7 +381,7 @@ def main() -> None:
         print(f"\n### {dtype}, {OPTIONS.threads} thread(s): matmul peak numpy {numpy_peak / 1e9:.0f} GFLOP/s"
               + (f", torch {torch_peak / 1e9:.0f} GFLOP/s" if torch_peak else "") + "\n")
         header = ("| function | case | reference ms | torch ms | ref/torch | ref %peak | torch %peak "
-                  "| oracle s (est.) | oracle/ref |")
+                  "| faults/call ref, torch | oracle s (est.) | oracle/ref |")
         print(header)
         print("|" + "---|" * (header.count("|") - 1))
         ratios: dict[str, list[float]] = {}
@@ -385,7 +396,7 @@ def main() -> None:
                     raise SystemExit(f"{case.function} {case.label}: reference and torch disagree "
                                      f"(relative error {err:.1e})")
                 calls.append(tcall)
-            times = interleaved(calls, OPTIONS.repeats)
+            times, faults = interleaved(calls, OPTIONS.repeats)
             ref_s = statistics.median(times[0])
             torch_s = statistics.median(times[1]) if len(times) > 1 else None
             ratio = "-"
@@ -397,6 +408,7 @@ def main() -> None:
             orc = oracle_s.get(id(case))
             print(f"| {case.function} | {case.label} | {fmt_ms(ref_s)} | {fmt_ms(torch_s)} | {ratio} "
                   f"| {fmt_pct(case.flops, ref_s, peak)} | {fmt_pct(case.flops, torch_s, peak)} "
+                  f"| {', '.join(f'{f:.0f}' for f in faults)} "
                   f"| {'-' if orc is None else f'{orc:.3g}'} "
                   f"| {'-' if orc is None else f'{orc / ref_s:.0f}x'} |", flush=True)
         if ratios:

@@ -102,48 +102,94 @@ def chunks(total: int, item_bytes: int, budget: int) -> Iterator[slice]:
     return (slice(i, min(i + step, total)) for i in range(0, total, step))
 
 
+def phase_grid(size: tuple[int, int], pads: Pads, kernel: tuple[int, int], stride: tuple[int, int],
+               dilation: tuple[int, int], H_out: int) -> tuple[int, int]:
+    """(rows, R): the shape of each stride phase of xpad, as `im2col_slices` and `col2im` lay it out.
+
+    phases[.., a, b, i, j] = xpad[.., i*sh + a, j*sw + b], so tap (u, v) meets phases[.., a, b,
+    i0 + i, j0 + j] at output (i, j), with (i0, a) = divmod(u*dh, sh) and (j0, b) = divmod(v*dw,
+    sw): H_out rows of R values that follow each other in memory, one contiguous run per tap. A
+    spare row keeps the end of the last run inside the array.
+    """
+    (H, W), ((top, bottom), (left, right)), (sh, sw) = size, pads, stride
+    R = -(-(W + left + right) // sw)
+    rows = max(-(-(H + top + bottom) // sh), (kernel[0] - 1) * dilation[0] // sh + H_out + 1)
+    return rows, R
+
+
+def _phase_parts(size: tuple[int, int], pads: Pads,
+                 stride: tuple[int, int]) -> Iterator[tuple[int, int, tuple, tuple]]:
+    """Where x lies in each stride phase: (a, b, x's cells, the phase's cells) as index tuples."""
+    (H, W), ((top, _), (left, _)), (sh, sw) = size, pads, stride
+    for a in range(sh):
+        for b in range(sw):
+            r, q = (a - top) % sh, (b - left) % sw  # x's first row and column in phase (a, b)
+            i, j = (r + top) // sh, (q + left) // sw
+            rows, cols = len(range(r, H, sh)), len(range(q, W, sw))
+            yield a, b, (..., slice(r, H, sh), slice(q, W, sw)), (..., slice(i, i + rows),
+                                                                  slice(j, j + cols))
+
+
+def _tap_runs(kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
+              R: int, H_out: int) -> Iterator[tuple[int, int, int, int, slice]]:
+    """(u, v, a, b, run) per tap: the flat run of phase (a, b) that tap (u, v) meets."""
+    (KH, KW), (sh, sw), (dh, dw) = kernel, stride, dilation
+    for u in range(KH):
+        for v in range(KW):
+            (i, a), (j, b) = divmod(u * dh, sh), divmod(v * dw, sw)
+            yield u, v, a, b, slice(i * R + j, (i + H_out) * R + j)
+
+
 def im2col_slices(x: np.ndarray, pads: Pads, kernel: tuple[int, int], stride: tuple[int, int],
-                  out: tuple[int, int], dilation: tuple[int, int] = (1, 1),
+                  H_out: int, dilation: tuple[int, int] = (1, 1),
                   extra_bytes: int = 0) -> Iterator[tuple[slice, np.ndarray]]:
     """im2col a slice of the batch at a time: yield (n, cols), cols (len(n), C*KH*KW + 1, H_out*R).
 
     cols[m, (c, u, v), i*R + j] = xpad[n.start + m, c, i*sh + u*dh, j*sw + v*dw] for j < W_out,
     for x (N, C, H, W) zero-padded by `pads`, and the last row is all ones: a GEMM with the bias
-    as one more weight column adds it. Each row of outputs is R >= W_out positions wide (R is the
-    width of xpad's stride phases, below), so that each tap's values are one contiguous run to
-    copy; the R - W_out extra positions at the end of each row are junk, for the caller to drop.
+    as one more weight column adds it. Each row of outputs is R >= W_out positions wide (see
+    `phase_grid`), so that each tap's values are one contiguous run to copy; the R - W_out extra
+    positions at the end of each row are junk, for the caller to drop.
 
     The slices hold about COLS_BYTES of columns (plus `extra_bytes` per image of the caller's own
     work), which the GEMM then reads back from cache. The buffers are reused by every slice
     (fresh pages are slow to fault in): use `cols` before asking for the next slice.
     """
     N, C, H, W = x.shape
-    (KH, KW), (sh, sw), (dh, dw), (H_out, _) = kernel, stride, dilation, out  # W_out <= R
-    (top, bottom), (left, right) = pads
-    # xpad split by stride phase: phases[m, c, a, b, i, j] = xpad[m, c, i*sh + a, j*sw + b], so a
-    # tap (u, v) meets phases[m, c, a, b, i0 + i, j0 + j] at output (i, j), with (i0, a) =
-    # divmod(u*dh, sh) and (j0, b) = divmod(v*dw, sw): H_out rows of R that follow each other
-    # in memory. One spare row keeps the junk end of the last run inside the array.
-    R = -(-(W + left + right) // sw)
-    rows = max(-(-(H + top + bottom) // sh), (KH - 1) * dh // sh + H_out + 1)
+    KH, KW = kernel
+    rows, R = phase_grid((H, W), pads, kernel, stride, dilation, H_out)
     per_image = (C * KH * KW + 1) * H_out * R * x.itemsize + extra_bytes
     slices = list(chunks(N, per_image, COLS_BYTES))
     step = slices[0].stop  # images per slice
-    phases = np.zeros((step, C, sh, sw, rows, R), x.dtype)  # padding cells stay zero throughout
-    runs = phases.reshape(step, C, sh, sw, rows * R)  # each phase plane as one flat run
+    phases = np.zeros((step, C, *stride, rows, R), x.dtype)  # padding cells stay zero throughout
+    runs = phases.reshape(step, C, *stride, rows * R)  # each phase as one flat run, a view
     cols = np.empty((step, C * KH * KW + 1, H_out * R), x.dtype)  # (step, C*KH*KW + 1, H_out*R)
     cols[:, -1] = 1
     taps = cols[:, :-1].reshape(step, C, KH, KW, H_out * R)  # (step, C, KH, KW, H_out*R), a view
     for n in slices:
         m = n.stop - n.start
-        for a in range(sh):
-            for b in range(sw):
-                r, q = (a - top) % sh, (b - left) % sw  # x's first row and column in phase (a, b)
-                part = x[n, :, r::sh, q::sw]  # (m, C, rows of x in the phase, its columns)
-                i, j = (r + top) // sh, (q + left) // sw
-                phases[:m, :, a, b, i:i + part.shape[2], j:j + part.shape[3]] = part
-        for u in range(KH):
-            for v in range(KW):
-                (i, a), (j, b) = divmod(u * dh, sh), divmod(v * dw, sw)
-                taps[:m, :, u, v] = runs[:m, :, a, b, i * R + j:(i + H_out) * R + j]
+        for a, b, x_cells, phase_cells in _phase_parts((H, W), pads, stride):
+            phases[:m, :, a, b][phase_cells] = x[n][x_cells]
+        for u, v, a, b, run in _tap_runs(kernel, stride, dilation, R, H_out):
+            taps[:m, :, u, v] = runs[:m, :, a, b, run]
         yield n, cols[:m]  # (m, C*KH*KW + 1, H_out*R)
+
+
+def col2im(dcols: np.ndarray, dx: np.ndarray, pads: Pads, kernel: tuple[int, int],
+           stride: tuple[int, int], H_out: int, dilation: tuple[int, int] = (1, 1)) -> None:
+    """The adjoint of `im2col_slices`: sum the column gradients dcols (n, C*KH*KW, H_out*R) back
+    onto the cells they were copied from, and write the result for x's cells into dx (n, C, H, W).
+
+    Each tap's column adds onto one contiguous run of a stride phase of xpad. The junk positions
+    of dcols must be zero: their runs wrap onto the next row.
+    """
+    n, C, H, W = dx.shape
+    KH, KW = kernel
+    rows, R = phase_grid((H, W), pads, kernel, stride, dilation, H_out)
+    phases = np.zeros((n, C, *stride, rows * R), dcols.dtype)  # (n, C, sh, sw, rows*R)
+    taps = dcols.reshape(n, C, KH, KW, H_out * R)  # (n, C, KH, KW, H_out*R)
+    for u, v, a, b, run in _tap_runs(kernel, stride, dilation, R, H_out):
+        phases[:, :, a, b, run] += taps[:, :, u, v]  # += : overlapping windows share cells
+    phases = phases.reshape(n, C, *stride, rows, R)  # (n, C, sh, sw, rows, R)
+    for a, b, x_cells, phase_cells in _phase_parts((H, W), pads, stride):
+        dx[x_cells] = phases[:, :, a, b][phase_cells]  # the padding's cells are dropped

@@ -26,10 +26,11 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: IntOrPair 
     sh, sw = pair(stride, "stride")
     pads = resolve_padding(padding, (KH, KW), (sh, sw), (1, 1))
     H_out, W_out = output_size((H, W), pads, (KH, KW), (sh, sw), (1, 1))
-    # the bias as one more weight column: im2col_slices adds a row of ones to the columns
-    w_rows = np.concatenate([w.reshape(F, C * KH * KW), b[:, None]], axis=1).astype(x.dtype)
+    # the bias as one more weight column, which meets the row of ones that im2col_slices adds
+    w_rows = np.concatenate([w.reshape(F, C * KH * KW), b[:, None]], axis=1)  # (F, C*KH*KW + 1)
+    w_rows = w_rows.astype(x.dtype, copy=False)
     out = np.empty((N, F, H_out, W_out), x.dtype)  # (N, F, H_out, W_out)
-    for n, cols in im2col_slices(x, pads, (KH, KW), (sh, sw), (H_out, W_out)):
+    for n, cols in im2col_slices(x, pads, (KH, KW), (sh, sw), H_out):
         rows = w_rows @ cols  # (F, C*KH*KW + 1) @ (n, C*KH*KW + 1, H_out*R) -> (n, F, H_out*R)
         out[n] = rows.reshape(len(cols), F, H_out, -1)[..., :W_out]  # junk past W_out dropped
     return out

@@ -1,0 +1,30 @@
+"""The benchmark scripts run and print their tables. A smoke test on one small case: the timings
+themselves are machine-dependent and are not checked (docs/performance.md has the measurements)."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+
+
+def test_bench_torch_times_a_case_forward_and_backward():
+    proc = subprocess.run(
+        [sys.executable, "benchmarks/bench_torch.py", "--only", "k3 d2", "--dtype", "float32",
+         "--repeats", "1", "--no-oracle"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split("|")[1:-1] for line in proc.stdout.splitlines() if line.startswith("| conv2d")]
+    assert [r[0].strip() for r in rows] == ["conv2d", "conv2d_backward"]
+    for row in rows:
+        reference_ms, ratio, faults = row[2], row[4], row[7]
+        assert float(reference_ms) > 0
+        assert len(faults.split(",")) == (2 if HAS_TORCH else 1)
+        if HAS_TORCH:  # the script stops with an error if the reference and torch disagree
+            assert float(ratio) > 0
+        else:
+            assert "torch is not installed" in proc.stdout
