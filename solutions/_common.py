@@ -141,13 +141,15 @@ def _tap_runs(kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[
 
 
 def im2col_slices(x: np.ndarray, pads: Pads, kernel: tuple[int, int], stride: tuple[int, int],
-                  H_out: int, dilation: tuple[int, int] = (1, 1),
+                  H_out: int, dilation: tuple[int, int] = (1, 1), groups: int = 1,
                   extra_bytes: int = 0) -> Iterator[tuple[slice, np.ndarray]]:
     """im2col a slice of the batch at a time: yield (n, cols), cols (len(n), C*KH*KW + 1, H_out*R).
 
     cols[m, (c, u, v), i*R + j] = xpad[n.start + m, c, i*sh + u*dh, j*sw + v*dw] for j < W_out,
     for x (N, C, H, W) zero-padded by `pads`, and the last row is all ones: a GEMM with the bias
-    as one more weight column adds it. Each row of outputs is R >= W_out positions wide (see
+    as one more weight column adds it. With groups, each group's block of C/G*KH*KW rows has its
+    own row of ones after it: (n, G*(C/G*KH*KW + 1), H_out*R), reshaped for free to (n, G,
+    C/G*KH*KW + 1, H_out*R). Each row of outputs is R >= W_out positions wide (see
     `phase_grid`), so that each tap's values are one contiguous run to copy; the R - W_out extra
     positions at the end of each row are junk, for the caller to drop.
 
@@ -156,23 +158,25 @@ def im2col_slices(x: np.ndarray, pads: Pads, kernel: tuple[int, int], stride: tu
     (fresh pages are slow to fault in): use `cols` before asking for the next slice.
     """
     N, C, H, W = x.shape
-    KH, KW = kernel
+    (KH, KW), G = kernel, groups
     rows, R = phase_grid((H, W), pads, kernel, stride, dilation, H_out)
-    per_image = (C * KH * KW + 1) * H_out * R * x.itemsize + extra_bytes
+    per_image = (C * KH * KW + G) * H_out * R * x.itemsize + extra_bytes
     slices = list(chunks(N, per_image, COLS_BYTES))
     step = slices[0].stop  # images per slice
     phases = np.zeros((step, C, *stride, rows, R), x.dtype)  # padding cells stay zero throughout
     runs = phases.reshape(step, C, *stride, rows * R)  # each phase as one flat run, a view
-    cols = np.empty((step, C * KH * KW + 1, H_out * R), x.dtype)  # (step, C*KH*KW + 1, H_out*R)
-    cols[:, -1] = 1
-    taps = cols[:, :-1].reshape(step, C, KH, KW, H_out * R)  # (step, C, KH, KW, H_out*R), a view
+    cols = np.empty((step, G, C // G * KH * KW + 1, H_out * R), x.dtype)  # (step, G, Cg*KH*KW + 1, H_out*R)
+    cols[:, :, -1] = 1
+    taps = cols[:, :, :-1].reshape(step, G, C // G, KH, KW, H_out * R)  # a view, ones rows skipped
+    parts = list(_phase_parts((H, W), pads, stride))
+    tap_runs = list(_tap_runs(kernel, stride, dilation, R, H_out))
     for n in slices:
         m = n.stop - n.start
-        for a, b, x_cells, phase_cells in _phase_parts((H, W), pads, stride):
+        for a, b, x_cells, phase_cells in parts:
             phases[:m, :, a, b][phase_cells] = x[n][x_cells]
-        for u, v, a, b, run in _tap_runs(kernel, stride, dilation, R, H_out):
-            taps[:m, :, u, v] = runs[:m, :, a, b, run]
-        yield n, cols[:m]  # (m, C*KH*KW + 1, H_out*R)
+        for u, v, a, b, run in tap_runs:
+            taps[:m, :, :, u, v] = runs[:m, :, a, b, run].reshape(m, G, C // G, H_out * R)
+        yield n, cols[:m].reshape(m, G * (C // G * KH * KW + 1), H_out * R)
 
 
 def col2im(dcols: np.ndarray, dx: np.ndarray, pads: Pads, kernel: tuple[int, int],

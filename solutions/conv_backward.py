@@ -6,6 +6,7 @@ import numpy as np
 
 from solutions._common import (
     IntOrPair,
+    Pads,
     check_channels,
     col2im,
     im2col_slices,
@@ -13,6 +14,7 @@ from solutions._common import (
     pair,
     resolve_padding,
 )
+from solutions.conv_forward import conv_forward
 
 
 def conv_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntOrPair = 1,
@@ -29,11 +31,14 @@ def conv_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntOrP
     sh, sw = pair(stride, "stride")
     pads = resolve_padding(padding, (KH, KW), (sh, sw), (1, 1))
     H_out, W_out = output_size((H, W), pads, (KH, KW), (sh, sw), (1, 1))
-    w_cols = w.astype(dout.dtype, copy=False).reshape(F, C * KH * KW).T  # (C*KH*KW, F)
-    x = x.astype(dout.dtype, copy=False)  # float32 stays float32 throughout
+    w = w.astype(dout.dtype, copy=False)  # float32 stays float32 throughout
+    x = x.astype(dout.dtype, copy=False)
+    w_cols = w.reshape(F, C * KH * KW).T  # (C*KH*KW, F)
     dwb = np.zeros((C * KH * KW + 1, F), dout.dtype)  # dw transposed, and db as its last row
-    dx = np.empty((N, C, H, W), dout.dtype)
-    work = (F + C * KH * KW) * H_out * W_out * dout.itemsize  # per image: g and the column gradients
+    strided = (sh, sw) != (1, 1)
+    # stride 1: dx is the forward pass again (see _dx_transposed); above, col2im in the loop
+    dx = np.empty((N, C, H, W), dout.dtype) if strided else _dx_transposed(dout, w, pads)
+    work = (F + C * KH * KW * strided) * H_out * W_out * dout.itemsize  # per image, besides cols
     for n, cols in im2col_slices(x, pads, (KH, KW), (sh, sw), H_out, extra_bytes=work):
         m, R = len(cols), cols.shape[-1] // H_out
         g = np.zeros((m, F, H_out, R), dout.dtype)  # dout on the columns' grid: the junk gets 0
@@ -42,7 +47,24 @@ def conv_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntOrP
         # [dw^T; db] = cols @ dout^T per image, summed over images (the ones row of cols gives db):
         # the tall operand on the left, which OpenBLAS runs faster than dout @ cols^T
         dwb += (cols @ g.transpose(0, 2, 1)).sum(axis=0)  # (m, C*KH*KW + 1, F), summed
-        # every tap's share of dx, (m, C*KH*KW, H_out*R), summed back onto x's cells
-        col2im(w_cols @ g, dx[n], pads, (KH, KW), (sh, sw), H_out)
+        if strided:
+            # every tap's share of dx, (m, C*KH*KW, H_out*R), summed back onto x's cells
+            col2im(w_cols @ g, dx[n], pads, (KH, KW), (sh, sw), H_out)
     dw = dwb[:-1].T.reshape(F, C, KH, KW)  # (C*KH*KW, F) -> (F, C, KH, KW)
     return dx, dw, dwb[-1]  # db (F,)
+
+
+def _dx_transposed(dout: np.ndarray, w: np.ndarray, pads: Pads) -> np.ndarray:
+    """Stride 1: dx is dout correlated with the flipped kernel, in- and out-channels swapped.
+
+    dxpad[r] = sum_u dout[r - u] w[u] = sum_u D[r + u] w[K-1-u] per axis, with D = dout
+    zero-padded by K-1 on each side: conv_forward again, with padding K-1-p, and no scatter-add.
+    Where p > K-1, dout's outer rows only ever met xpad's padding: they are cropped instead.
+    """
+    _, C, KH, KW = w.shape
+    H_out, W_out = dout.shape[2:]
+    (ph, _), (pw, _) = pads
+    ch, cw = max(ph - KH + 1, 0), max(pw - KW + 1, 0)  # rows and columns of dout to crop
+    w_flip = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (C, F, KH, KW), taps reversed
+    return conv_forward(dout[:, :, ch:H_out - ch, cw:W_out - cw], w_flip, np.zeros(C, dout.dtype),
+                        padding=(max(KH - 1 - ph, 0), max(KW - 1 - pw, 0)))  # (N, C, H, W)

@@ -7,6 +7,7 @@ import numpy as np
 from solutions._common import (
     IntOrPair,
     Padding,
+    Pads,
     check_channels,
     col2im,
     im2col_slices,
@@ -29,18 +30,26 @@ def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, stride: In
     s, d = pair(stride, "stride"), pair(dilation, "dilation")
     pads = resolve_padding(padding, (KH, KW), s, d)
     H_out, W_out = output_size((H, W), pads, (KH, KW), s, d)
-    w_g = w.reshape(G, F // G, Cg * KH * KW).astype(x.dtype, copy=False)  # (G, F/G, Cg*KH*KW)
-    bias = None if b is None else b.astype(x.dtype, copy=False)[:, None, None]  # (F, 1, 1)
+    return _correlate(x, w, b, pads, s, d, G, (H_out, W_out))
+
+
+def _correlate(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, pads: Pads,
+               stride: tuple[int, int], dilation: tuple[int, int], G: int,
+               out_size: tuple[int, int]) -> np.ndarray:
+    """conv2d on validated arguments, with explicit (before, after) pads per axis."""
+    N = len(x)
+    F, Cg, KH, KW = w.shape
+    H_out, W_out = out_size
+    bias = np.zeros(F) if b is None else b
+    # the bias as one more weight column per group, which meets its group's row of ones in cols
+    w_g = np.concatenate([w.reshape(G, F // G, Cg * KH * KW), bias.reshape(G, F // G, 1)], axis=2)
+    w_g = w_g.astype(x.dtype, copy=False)  # (G, F/G, Cg*KH*KW + 1)
     out = np.empty((N, F, H_out, W_out), x.dtype)  # (N, F, H_out, W_out)
-    for n, cols in im2col_slices(x, pads, (KH, KW), s, H_out, d):
-        # channels are group-major: splitting C into (G, C/G) gives each group its own block of
-        # rows. Not the ones row: groups cannot share it, so the bias is added on its own below
-        cols = cols[:, :-1].reshape(len(cols), G, Cg * KH * KW, -1)  # (n, G, Cg*KH*KW, H_out*R)
-        rows = w_g @ cols  # (G, F/G, Cg*KH*KW) @ (n, G, Cg*KH*KW, H_out*R) -> (n, G, F/G, H_out*R)
-        o = out[n]  # (n, F, H_out, W_out)
-        o[...] = rows.reshape(len(cols), F, H_out, -1)[..., :W_out]  # filters are group-major too
-        if bias is not None:
-            o += bias  # while the slice is in cache
+    for n, cols in im2col_slices(x, pads, (KH, KW), stride, H_out, dilation, G):
+        # channels are group-major: splitting C into (G, C/G) gives each group its own block of rows
+        cols = cols.reshape(len(cols), G, Cg * KH * KW + 1, -1)  # (n, G, Cg*KH*KW + 1, H_out*R)
+        rows = w_g @ cols  # (G, F/G, Cg*KH*KW + 1) @ (n, G, Cg*KH*KW + 1, H_out*R): (n, G, F/G, H_out*R)
+        out[n] = rows.reshape(len(cols), F, H_out, -1)[..., :W_out]  # filters are group-major too
     return out
 
 
@@ -58,22 +67,47 @@ def conv2d_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntO
     s, d = pair(stride, "stride"), pair(dilation, "dilation")
     pads = resolve_padding(padding, (KH, KW), s, d)
     H_out, W_out = output_size((H, W), pads, (KH, KW), s, d)
-    w_g = w.astype(dout.dtype, copy=False).reshape(G, F // G, Cg * KH * KW)  # (G, F/G, Cg*KH*KW)
-    x = x.astype(dout.dtype, copy=False)  # float32 stays float32 throughout
-    dw_t = np.zeros((G, Cg * KH * KW, F // G), dout.dtype)  # dw transposed, (G, Cg*KH*KW, F/G)
-    dx = np.empty((N, C, H, W), dout.dtype)
-    work = (F + C * KH * KW) * H_out * W_out * dout.itemsize  # per image: g and the column gradients
-    for n, cols in im2col_slices(x, pads, (KH, KW), s, H_out, d, extra_bytes=work):
+    w = w.astype(dout.dtype, copy=False)  # float32 stays float32 throughout
+    x = x.astype(dout.dtype, copy=False)
+    w_g = w.reshape(G, F // G, Cg * KH * KW)  # (G, F/G, Cg*KH*KW)
+    dwb = np.zeros((G, Cg * KH * KW + 1, F // G), dout.dtype)  # dw transposed, db its last row
+    strided = s != (1, 1)
+    # stride 1: dx is the forward pass again (see _dx_transposed); above, col2im in the loop
+    dx = np.empty((N, C, H, W), dout.dtype) if strided else _dx_transposed(dout, w, pads, d, G)
+    work = (F + C * KH * KW * strided) * H_out * W_out * dout.itemsize  # per image, besides cols
+    for n, cols in im2col_slices(x, pads, (KH, KW), s, H_out, d, G, extra_bytes=work):
         m, R = len(cols), cols.shape[-1] // H_out
         g = np.zeros((m, F, H_out, R), dout.dtype)  # dout on the columns' grid: the junk gets 0
         g[..., :W_out] = dout[n]
         g = g.reshape(m, G, F // G, H_out * R)  # (m, G, F/G, H_out*R)
-        cols = cols[:, :-1].reshape(m, G, Cg * KH * KW, H_out * R)  # (m, G, Cg*KH*KW, H_out*R)
-        # dw^T = cols @ dout^T per image and group, summed over images: the tall operand on the
-        # left, which OpenBLAS runs faster than dout @ cols^T
-        dw_t += (cols @ g.transpose(0, 1, 3, 2)).sum(axis=0)  # (m, G, Cg*KH*KW, F/G), summed
-        dcols = w_g.transpose(0, 2, 1) @ g  # (m, G, Cg*KH*KW, H_out*R): every tap's share of dx
-        col2im(dcols.reshape(m, C * KH * KW, H_out * R), dx[n], pads, (KH, KW), s, H_out, d)
-    dw = dw_t.transpose(0, 2, 1).reshape(F, Cg, KH, KW)  # (G, F/G, Cg*KH*KW) -> (F, Cg, KH, KW)
-    return dx, dw, dout.reshape(N, F, -1).sum(axis=(0, 2))  # db (F,)
+        cols = cols.reshape(m, G, Cg * KH * KW + 1, H_out * R)  # (m, G, Cg*KH*KW + 1, H_out*R)
+        # [dw^T; db] = cols @ dout^T per image and group, summed over images (each group's row of
+        # ones gives its db): the tall operand on the left, which OpenBLAS runs faster
+        dwb += (cols @ g.transpose(0, 1, 3, 2)).sum(axis=0)  # (m, G, Cg*KH*KW + 1, F/G), summed
+        if strided:
+            dcols = w_g.transpose(0, 2, 1) @ g  # (m, G, Cg*KH*KW, H_out*R): each tap's share of dx
+            col2im(dcols.reshape(m, C * KH * KW, H_out * R), dx[n], pads, (KH, KW), s, H_out, d)
+    dw = dwb[:, :-1].transpose(0, 2, 1).reshape(F, Cg, KH, KW)  # (G, F/G, Cg*KH*KW) -> (F, Cg, KH, KW)
+    return dx, dw, dwb[:, -1].reshape(F)  # db (F,), group-major like the filters
 
+
+def _dx_transposed(dout: np.ndarray, w: np.ndarray, pads: Pads, dilation: tuple[int, int],
+                   G: int) -> np.ndarray:
+    """Stride 1: dx is dout correlated with the flipped kernel, in- and out-channels swapped.
+
+    dxpad[r] = sum_u dout[r - u*d] w[u] = sum_u D[r + u*d] w[K-1-u] per axis, with D = dout
+    zero-padded by the dilated extent e = d*(K-1) on each side: the forward pass again, with
+    padding e - p per side, and no scatter-add. Where p > e, dout's outer rows only ever met
+    xpad's padding: they are cropped instead.
+    """
+    N, F, H_out, W_out = dout.shape
+    _, Cg, KH, KW = w.shape
+    eh, ew = dilation[0] * (KH - 1), dilation[1] * (KW - 1)
+    (top, bottom), (left, right) = pads
+    crop = dout[:, :, max(top - eh, 0):H_out - max(bottom - eh, 0),
+                max(left - ew, 0):W_out - max(right - ew, 0)]  # (N, F, H + eh - .., W + ew - ..)
+    dpads = ((max(eh - top, 0), max(eh - bottom, 0)), (max(ew - left, 0), max(ew - right, 0)))
+    w_flip = w[:, :, ::-1, ::-1].reshape(G, F // G, Cg, KH, KW)  # (G, F/G, Cg, KH, KW), reversed
+    w_flip = w_flip.transpose(0, 2, 1, 3, 4).reshape(G * Cg, F // G, KH, KW)  # (C, F/G, KH, KW)
+    H, W = (n + lo + hi - e for n, (lo, hi), e in zip(crop.shape[2:], dpads, (eh, ew), strict=True))
+    return _correlate(crop, w_flip, None, dpads, (1, 1), dilation, G, (H, W))  # (N, C, H, W)
