@@ -22,8 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TMP_SIZE = 64 * 2**20
 WORKDIR = "/tmp/work"
-# Parameter helpers that the reference solutions import; they hold no answers, and without them
-# `grader check --file solutions/<slug>.py` could not run in the sandbox.
+# Helpers that the reference solutions import: parameter checks and the im2col/col2im building
+# blocks. They hold no exercise's answer (each reference does its own GEMMs, bias and gradients),
+# and without them `grader check --file solutions/<slug>.py` could not run in the sandbox.
 SHARED_HELPERS = ("solutions/__init__.py", "solutions/_common.py")
 # Hidden again after the Python installation is bound back: in a non-editable install these
 # packages live inside site-packages, which the worker must see.

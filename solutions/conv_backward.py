@@ -14,7 +14,6 @@ from solutions._common import (
     pair,
     resolve_padding,
 )
-from solutions.conv_forward import conv_forward
 
 
 def conv_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntOrPair = 1,
@@ -36,7 +35,7 @@ def conv_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntOrP
     w_cols = w.reshape(F, C * KH * KW).T  # (C*KH*KW, F)
     dwb = np.zeros((C * KH * KW + 1, F), dout.dtype)  # dw transposed, and db as its last row
     strided = (sh, sw) != (1, 1)
-    # stride 1: dx is the forward pass again (see _dx_transposed); above, col2im in the loop
+    # dx: at stride 1 a forward pass again (_dx_transposed); strided, col2im in the loop below
     dx = np.empty((N, C, H, W), dout.dtype) if strided else _dx_transposed(dout, w, pads)
     work = (F + C * KH * KW * strided) * H_out * W_out * dout.itemsize  # per image, besides cols
     for n, cols in im2col_slices(x, pads, (KH, KW), (sh, sw), H_out, extra_bytes=work):
@@ -58,13 +57,20 @@ def _dx_transposed(dout: np.ndarray, w: np.ndarray, pads: Pads) -> np.ndarray:
     """Stride 1: dx is dout correlated with the flipped kernel, in- and out-channels swapped.
 
     dxpad[r] = sum_u dout[r - u] w[u] = sum_u D[r + u] w[K-1-u] per axis, with D = dout
-    zero-padded by K-1 on each side: conv_forward again, with padding K-1-p, and no scatter-add.
-    Where p > K-1, dout's outer rows only ever met xpad's padding: they are cropped instead.
+    zero-padded by K-1 on each side: a forward pass again, with padding K-1-p per side, and no
+    scatter-add. Where p > K-1, dout's outer rows only ever met xpad's padding: they are cropped.
     """
+    N, F, H_out, W_out = dout.shape
     _, C, KH, KW = w.shape
-    H_out, W_out = dout.shape[2:]
-    (ph, _), (pw, _) = pads
-    ch, cw = max(ph - KH + 1, 0), max(pw - KW + 1, 0)  # rows and columns of dout to crop
-    w_flip = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (C, F, KH, KW), taps reversed
-    return conv_forward(dout[:, :, ch:H_out - ch, cw:W_out - cw], w_flip, np.zeros(C, dout.dtype),
-                        padding=(max(KH - 1 - ph, 0), max(KW - 1 - pw, 0)))  # (N, C, H, W)
+    (top, bottom), (left, right) = pads
+    crop = dout[:, :, max(top - KH + 1, 0):H_out - max(bottom - KH + 1, 0),
+                max(left - KW + 1, 0):W_out - max(right - KW + 1, 0)]
+    dpads = ((max(KH - 1 - top, 0), max(KH - 1 - bottom, 0)),
+             (max(KW - 1 - left, 0), max(KW - 1 - right, 0)))
+    H, W = (n + lo + hi - k + 1 for n, (lo, hi), k in zip(crop.shape[2:], dpads, (KH, KW), strict=True))
+    w_flip = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3).reshape(C, F * KH * KW)  # (C, F*KH*KW)
+    dx = np.empty((N, C, H, W), dout.dtype)
+    for n, cols in im2col_slices(crop, dpads, (KH, KW), (1, 1), H):
+        rows = w_flip @ cols[:, :-1]  # (C, F*KH*KW) @ (n, F*KH*KW, H*R): no bias, no ones row
+        dx[n] = rows.reshape(len(cols), C, H, -1)[..., :W]  # junk past W dropped
+    return dx

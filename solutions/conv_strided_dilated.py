@@ -72,7 +72,7 @@ def conv2d_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntO
     w_g = w.reshape(G, F // G, Cg * KH * KW)  # (G, F/G, Cg*KH*KW)
     dwb = np.zeros((G, Cg * KH * KW + 1, F // G), dout.dtype)  # dw transposed, db its last row
     strided = s != (1, 1)
-    # stride 1: dx is the forward pass again (see _dx_transposed); above, col2im in the loop
+    # dx: at stride 1 a forward pass again (_dx_transposed); strided, col2im in the loop below
     dx = np.empty((N, C, H, W), dout.dtype) if strided else _dx_transposed(dout, w, pads, d, G)
     work = (F + C * KH * KW * strided) * H_out * W_out * dout.itemsize  # per image, besides cols
     for n, cols in im2col_slices(x, pads, (KH, KW), s, H_out, d, G, extra_bytes=work):

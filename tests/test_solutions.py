@@ -95,6 +95,7 @@ CONV2D = [
     pytest.param(Conv((2, 3, 7, 9), (5, 3, 3, 2), {"stride": 2, "padding": 1}),
                  id="stride2-pad1-distinct-dims"),
     pytest.param(Conv((2, 3, 5, 6), (4, 3, 2, 3), {"padding": 3}), id="pad-ge-kernel"),
+    pytest.param(Conv((2, 3, 7, 9), (4, 3, 2, 4), {"padding": "same"}), id="same-even-kernel"),
     pytest.param(Conv((2, 3, 7, 8), (4, 3, 1, 1), {"stride": 2}), id="1x1-stride2"),
     pytest.param(Conv((2, 3, 4, 5), (3, 3, 6, 7), {"padding": 1}), id="kernel-eq-padded-input"),
     pytest.param(Conv((1, 2, 3, 4), (2, 2, 5, 5), {"padding": 1}), id="kernel-gt-input"),
