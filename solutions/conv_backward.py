@@ -70,7 +70,9 @@ def _dx_transposed(dout: np.ndarray, w: np.ndarray, pads: Pads) -> np.ndarray:
     H, W = (n + lo + hi - k + 1 for n, (lo, hi), k in zip(crop.shape[2:], dpads, (KH, KW), strict=True))
     w_flip = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3).reshape(C, F * KH * KW)  # (C, F*KH*KW)
     dx = np.empty((N, C, H, W), dout.dtype)
+    rows = None  # the GEMM's product: one buffer for every slice
     for n, cols in im2col_slices(crop, dpads, (KH, KW), (1, 1), H):
-        rows = w_flip @ cols[:, :-1]  # (C, F*KH*KW) @ (n, F*KH*KW, H*R): no bias, no ones row
+        rows = np.empty((len(cols), C, cols.shape[-1]), dout.dtype) if rows is None else rows[:len(cols)]
+        np.matmul(w_flip, cols[:, :-1], out=rows)  # (C, F*KH*KW) @ (n, F*KH*KW, H*R): no ones row
         dx[n] = rows.reshape(len(cols), C, H, -1)[..., :W]  # junk past W dropped
     return dx

@@ -30,7 +30,9 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: IntOrPair 
     w_rows = np.concatenate([w.reshape(F, C * KH * KW), b[:, None]], axis=1)  # (F, C*KH*KW + 1)
     w_rows = w_rows.astype(x.dtype, copy=False)
     out = np.empty((N, F, H_out, W_out), x.dtype)  # (N, F, H_out, W_out)
+    rows = None  # the GEMM's product: one buffer for every slice (see im2col_slices on fresh memory)
     for n, cols in im2col_slices(x, pads, (KH, KW), (sh, sw), H_out):
-        rows = w_rows @ cols  # (F, C*KH*KW + 1) @ (n, C*KH*KW + 1, H_out*R) -> (n, F, H_out*R)
+        rows = np.empty((len(cols), F, cols.shape[-1]), x.dtype) if rows is None else rows[:len(cols)]
+        np.matmul(w_rows, cols, out=rows)  # (F, C*KH*KW + 1) @ (n, C*KH*KW + 1, H_out*R): (n, F, H_out*R)
         out[n] = rows.reshape(len(cols), F, H_out, -1)[..., :W_out]  # junk past W_out dropped
     return out

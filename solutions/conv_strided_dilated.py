@@ -45,11 +45,14 @@ def _correlate(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, pads: Pads,
     w_g = np.concatenate([w.reshape(G, F // G, Cg * KH * KW), bias.reshape(G, F // G, 1)], axis=2)
     w_g = w_g.astype(x.dtype, copy=False)  # (G, F/G, Cg*KH*KW + 1)
     out = np.empty((N, F, H_out, W_out), x.dtype)  # (N, F, H_out, W_out)
+    rows = None  # the GEMM's product: one buffer for every slice (see im2col_slices on fresh memory)
     for n, cols in im2col_slices(x, pads, (KH, KW), stride, H_out, dilation, G):
+        m = len(cols)
         # channels are group-major: splitting C into (G, C/G) gives each group its own block of rows
-        cols = cols.reshape(len(cols), G, Cg * KH * KW + 1, -1)  # (n, G, Cg*KH*KW + 1, H_out*R)
-        rows = w_g @ cols  # (G, F/G, Cg*KH*KW + 1) @ (n, G, Cg*KH*KW + 1, H_out*R): (n, G, F/G, H_out*R)
-        out[n] = rows.reshape(len(cols), F, H_out, -1)[..., :W_out]  # filters are group-major too
+        cols = cols.reshape(m, G, Cg * KH * KW + 1, -1)  # (m, G, Cg*KH*KW + 1, H_out*R)
+        rows = np.empty((m, G, F // G, cols.shape[-1]), x.dtype) if rows is None else rows[:m]
+        np.matmul(w_g, cols, out=rows)  # (G, F/G, Cg*KH*KW + 1) @ cols: (m, G, F/G, H_out*R)
+        out[n] = rows.reshape(m, F, H_out, -1)[..., :W_out]  # filters are group-major too
     return out
 
 
