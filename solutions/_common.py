@@ -155,9 +155,9 @@ def im2col_slices(x: np.ndarray, pads: Pads, kernel: tuple[int, int], stride: tu
 
     The slices hold about COLS_BYTES of columns (plus `extra_bytes` per image of the caller's own
     work), which the GEMM then reads back from cache. The buffers are reused by every slice, so
-    use `cols` before asking for the next slice. Callers reuse their per-slice products the same
-    way: fresh pages are slow to fault in, and a second live temporary of this size can tip glibc
-    into handing the call's memory back to the kernel, to be faulted in again on the next call.
+    use `cols` before asking for the next slice. Callers write each slice's product straight into
+    their result: fresh pages are slow to fault in, and a second live temporary of this size can
+    tip glibc into handing the call's memory back to the kernel, to be faulted in on the next call.
     """
     N, C, H, W = x.shape
     (KH, KW), G = kernel, groups

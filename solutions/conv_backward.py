@@ -12,6 +12,7 @@ from solutions._common import (
     im2col_slices,
     output_size,
     pair,
+    phase_grid,
     resolve_padding,
 )
 
@@ -69,10 +70,9 @@ def _dx_transposed(dout: np.ndarray, w: np.ndarray, pads: Pads) -> np.ndarray:
              (max(KW - 1 - left, 0), max(KW - 1 - right, 0)))
     H, W = (n + lo + hi - k + 1 for n, (lo, hi), k in zip(crop.shape[2:], dpads, (KH, KW), strict=True))
     w_flip = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3).reshape(C, F * KH * KW)  # (C, F*KH*KW)
-    dx = np.empty((N, C, H, W), dout.dtype)
-    rows = None  # the GEMM's product: one buffer for every slice
+    _, R = phase_grid(crop.shape[2:], dpads, (KH, KW), (1, 1), (1, 1), H)  # rows of dx R wide
+    dx = np.empty((N, C, H, R), dout.dtype)  # (N, C, H, R)
     for n, cols in im2col_slices(crop, dpads, (KH, KW), (1, 1), H):
-        rows = np.empty((len(cols), C, cols.shape[-1]), dout.dtype) if rows is None else rows[:len(cols)]
-        np.matmul(w_flip, cols[:, :-1], out=rows)  # (C, F*KH*KW) @ (n, F*KH*KW, H*R): no ones row
-        dx[n] = rows.reshape(len(cols), C, H, -1)[..., :W]  # junk past W dropped
-    return dx
+        # (C, F*KH*KW) @ (n, F*KH*KW, H*R), no ones row (no bias): straight into dx
+        np.matmul(w_flip, cols[:, :-1], out=dx[n].reshape(len(cols), C, H * R))
+    return dx[..., :W]  # (N, C, H, W), a view: the junk columns past W dropped

@@ -10,6 +10,7 @@ from solutions._common import (
     im2col_slices,
     output_size,
     pair,
+    phase_grid,
     resolve_padding,
 )
 
@@ -29,10 +30,9 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: IntOrPair 
     # the bias as one more weight column, which meets the row of ones that im2col_slices adds
     w_rows = np.concatenate([w.reshape(F, C * KH * KW), b[:, None]], axis=1)  # (F, C*KH*KW + 1)
     w_rows = w_rows.astype(x.dtype, copy=False)
-    out = np.empty((N, F, H_out, W_out), x.dtype)  # (N, F, H_out, W_out)
-    rows = None  # the GEMM's product: one buffer for every slice (see im2col_slices on fresh memory)
+    _, R = phase_grid((H, W), pads, (KH, KW), (sh, sw), (1, 1), H_out)  # output rows R wide
+    out = np.empty((N, F, H_out, R), x.dtype)  # (N, F, H_out, R)
     for n, cols in im2col_slices(x, pads, (KH, KW), (sh, sw), H_out):
-        rows = np.empty((len(cols), F, cols.shape[-1]), x.dtype) if rows is None else rows[:len(cols)]
-        np.matmul(w_rows, cols, out=rows)  # (F, C*KH*KW + 1) @ (n, C*KH*KW + 1, H_out*R): (n, F, H_out*R)
-        out[n] = rows.reshape(len(cols), F, H_out, -1)[..., :W_out]  # junk past W_out dropped
-    return out
+        # (F, C*KH*KW + 1) @ (n, C*KH*KW + 1, H_out*R) -> (n, F, H_out*R), straight into out
+        np.matmul(w_rows, cols, out=out[n].reshape(len(cols), F, H_out * R))
+    return out[..., :W_out]  # (N, F, H_out, W_out), a view: the junk columns past W_out dropped

@@ -13,6 +13,7 @@ from solutions._common import (
     im2col_slices,
     output_size,
     pair,
+    phase_grid,
     resolve_padding,
 )
 
@@ -44,16 +45,16 @@ def _correlate(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, pads: Pads,
     # the bias as one more weight column per group, which meets its group's row of ones in cols
     w_g = np.concatenate([w.reshape(G, F // G, Cg * KH * KW), bias.reshape(G, F // G, 1)], axis=2)
     w_g = w_g.astype(x.dtype, copy=False)  # (G, F/G, Cg*KH*KW + 1)
-    out = np.empty((N, F, H_out, W_out), x.dtype)  # (N, F, H_out, W_out)
-    rows = None  # the GEMM's product: one buffer for every slice (see im2col_slices on fresh memory)
+    _, R = phase_grid(x.shape[2:], pads, (KH, KW), stride, dilation, H_out)  # output rows R wide
+    out = np.empty((N, F, H_out, R), x.dtype)  # (N, F, H_out, R)
     for n, cols in im2col_slices(x, pads, (KH, KW), stride, H_out, dilation, G):
         m = len(cols)
-        # channels are group-major: splitting C into (G, C/G) gives each group its own block of rows
-        cols = cols.reshape(m, G, Cg * KH * KW + 1, -1)  # (m, G, Cg*KH*KW + 1, H_out*R)
-        rows = np.empty((m, G, F // G, cols.shape[-1]), x.dtype) if rows is None else rows[:m]
-        np.matmul(w_g, cols, out=rows)  # (G, F/G, Cg*KH*KW + 1) @ cols: (m, G, F/G, H_out*R)
-        out[n] = rows.reshape(m, F, H_out, -1)[..., :W_out]  # filters are group-major too
-    return out
+        # channels are group-major: splitting C into (G, C/G) gives each group its own block of
+        # rows, and the filters are group-major too
+        cols = cols.reshape(m, G, Cg * KH * KW + 1, H_out * R)  # (m, G, Cg*KH*KW + 1, H_out*R)
+        # (G, F/G, Cg*KH*KW + 1) @ cols -> (m, G, F/G, H_out*R), straight into out
+        np.matmul(w_g, cols, out=out[n].reshape(m, G, F // G, H_out * R))
+    return out[..., :W_out]  # (N, F, H_out, W_out), a view: the junk columns past W_out dropped
 
 
 def conv2d_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntOrPair = 1,
