@@ -164,6 +164,8 @@ def im2col_slices(x: np.ndarray, pads: Pads, kernel: tuple[int, int], stride: tu
     rows, R = phase_grid((H, W), pads, kernel, stride, dilation, H_out)
     per_image = (C * KH * KW + G) * H_out * R * x.itemsize + extra_bytes
     slices = list(chunks(N, per_image, COLS_BYTES))
+    if not slices:  # an empty batch: nothing to copy
+        return
     step = slices[0].stop  # images per slice
     phases = np.zeros((step, C, *stride, rows, R), x.dtype)  # padding cells stay zero throughout
     runs = phases.reshape(step, C, *stride, rows * R)  # each phase as one flat run, a view

@@ -416,6 +416,19 @@ def test_chunked_convolutions_match_the_oracles(one_per_chunk, func, case):
             assert rel_err(got, want) <= 1e-12
 
 
+@pytest.mark.parametrize(("func", "case"), CHUNKED)
+def test_empty_batch_gives_empty_outputs_and_zero_weight_gradients(func, case):
+    x, w, b = case.args()
+    x = x[:0]
+    y = REF[func](x, w, b, **case.kwargs)
+    assert y.shape == (0, w.shape[0], *getattr(oracles, func)(case.args()[0][:1], w, b,
+                                                               **case.kwargs).shape[2:])
+    if func in BACKWARD_OF:
+        dx, dw, db = REF[BACKWARD_OF[func]](np.zeros(y.shape), x, w, **case.kwargs)
+        assert dx.shape == x.shape
+        assert np.array_equal(dw, np.zeros_like(w)) and np.array_equal(db, np.zeros(w.shape[0]))
+
+
 @pytest.mark.parametrize(("func", "case"), [c for c in CHUNKED if c.values[0] != "conv1d"])
 def test_im2col_slices_of_two_images_with_a_short_last_one(monkeypatch, func, case):
     """Slices of 2 images over a batch of 3: the reused buffers see a full slice, then a part one."""
