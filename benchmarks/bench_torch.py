@@ -7,8 +7,8 @@ For every case (conv2d, conv1d, max and avg pooling; forward and backward where 
 one) and each dtype, the reference and torch are called alternately (ref, torch, ref, torch, ...)
 after a warm-up, so machine noise hits both alike. The table shows median times, the median of the
 paired ratios reference/torch, and each one's share of the machine's measured matmul peak (FLOPs /
-time / the faster of numpy's and torch's 1024^3 GEMM; convolutions only). numpy's BLAS and torch
-get the same thread count.
+time / the faster of numpy's and torch's 1024^3 GEMM; convolutions only), and the minor page
+faults per call of each. numpy's BLAS and torch get the same thread count.
 
 torch is optional (`pip install -e ".[bench]"`): without it the torch columns say so and the rest
 still runs. The oracle column is the naive loop oracle's time extrapolated from a slice of the case

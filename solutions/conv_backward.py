@@ -36,14 +36,17 @@ def conv_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntOrP
     w_cols = w.reshape(F, C * KH * KW).T  # (C*KH*KW, F)
     dwb = np.zeros((C * KH * KW + 1, F), dout.dtype)  # dw transposed, and db as its last row
     strided = (sh, sw) != (1, 1)
-    # dx: at stride 1 a forward pass again (_dx_transposed); strided, col2im in the loop below
-    dx = np.empty((N, C, H, W), dout.dtype) if strided else _dx_transposed(dout, w, pads)
+    if strided:  # dx: summed by col2im in the loop below
+        dx = np.empty((N, C, H, W), dout.dtype)
+    else:  # dx: at stride 1, a forward pass again
+        dx = _dx_transposed(dout, w, pads, (H, W))
+    _, R = phase_grid((H, W), pads, (KH, KW), (sh, sw), (1, 1), H_out)  # the columns' rows are R wide
+    grad = np.zeros((N, F, H_out, R), dout.dtype)  # dout on the columns' grid: the junk gets 0
+    grad[..., :W_out] = dout
+    grad = grad.reshape(N, F, H_out * R)  # (N, F, H_out*R)
     work = (F + C * KH * KW * strided) * H_out * W_out * dout.itemsize  # per image, besides cols
     for n, cols in im2col_slices(x, pads, (KH, KW), (sh, sw), H_out, extra_bytes=work):
-        m, R = len(cols), cols.shape[-1] // H_out
-        g = np.zeros((m, F, H_out, R), dout.dtype)  # dout on the columns' grid: the junk gets 0
-        g[..., :W_out] = dout[n]
-        g = g.reshape(m, F, H_out * R)  # (m, F, H_out*R)
+        g = grad[n]  # (m, F, H_out*R)
         # [dw^T; db] = cols @ dout^T per image, summed over images (the ones row of cols gives db):
         # the tall operand on the left, which OpenBLAS runs faster than dout @ cols^T
         dwb += (cols @ g.transpose(0, 2, 1)).sum(axis=0)  # (m, C*KH*KW + 1, F), summed
@@ -54,7 +57,8 @@ def conv_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntOrP
     return dx, dw, dwb[-1]  # db (F,)
 
 
-def _dx_transposed(dout: np.ndarray, w: np.ndarray, pads: Pads) -> np.ndarray:
+def _dx_transposed(dout: np.ndarray, w: np.ndarray, pads: Pads,
+                   size: tuple[int, int]) -> np.ndarray:
     """Stride 1: dx is dout correlated with the flipped kernel, in- and out-channels swapped.
 
     dxpad[r] = sum_u dout[r - u] w[u] = sum_u D[r + u] w[K-1-u] per axis, with D = dout
@@ -68,7 +72,7 @@ def _dx_transposed(dout: np.ndarray, w: np.ndarray, pads: Pads) -> np.ndarray:
                 max(left - KW + 1, 0):W_out - max(right - KW + 1, 0)]
     dpads = ((max(KH - 1 - top, 0), max(KH - 1 - bottom, 0)),
              (max(KW - 1 - left, 0), max(KW - 1 - right, 0)))
-    H, W = (n + lo + hi - k + 1 for n, (lo, hi), k in zip(crop.shape[2:], dpads, (KH, KW), strict=True))
+    H, W = size  # x's: the correlation of crop, padded by dpads, with a KH x KW kernel
     w_flip = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3).reshape(C, F * KH * KW)  # (C, F*KH*KW)
     _, R = phase_grid(crop.shape[2:], dpads, (KH, KW), (1, 1), (1, 1), H)  # rows of dx R wide
     dx = np.empty((N, C, H, R), dout.dtype)  # (N, C, H, R)

@@ -76,14 +76,17 @@ def conv2d_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntO
     w_g = w.reshape(G, F // G, Cg * KH * KW)  # (G, F/G, Cg*KH*KW)
     dwb = np.zeros((G, Cg * KH * KW + 1, F // G), dout.dtype)  # dw transposed, db its last row
     strided = s != (1, 1)
-    # dx: at stride 1 a forward pass again (_dx_transposed); strided, col2im in the loop below
-    dx = np.empty((N, C, H, W), dout.dtype) if strided else _dx_transposed(dout, w, pads, d, G)
+    if strided:  # dx: summed by col2im in the loop below
+        dx = np.empty((N, C, H, W), dout.dtype)
+    else:  # dx: at stride 1, a forward pass again
+        dx = _dx_transposed(dout, w, pads, d, G, (H, W))
+    _, R = phase_grid((H, W), pads, (KH, KW), s, d, H_out)  # the columns' rows are R wide
+    grad = np.zeros((N, F, H_out, R), dout.dtype)  # dout on the columns' grid: the junk gets 0
+    grad[..., :W_out] = dout
+    grad = grad.reshape(N, G, F // G, H_out * R)  # (N, G, F/G, H_out*R)
     work = (F + C * KH * KW * strided) * H_out * W_out * dout.itemsize  # per image, besides cols
     for n, cols in im2col_slices(x, pads, (KH, KW), s, H_out, d, G, extra_bytes=work):
-        m, R = len(cols), cols.shape[-1] // H_out
-        g = np.zeros((m, F, H_out, R), dout.dtype)  # dout on the columns' grid: the junk gets 0
-        g[..., :W_out] = dout[n]
-        g = g.reshape(m, G, F // G, H_out * R)  # (m, G, F/G, H_out*R)
+        m, g = len(cols), grad[n]  # g: (m, G, F/G, H_out*R)
         cols = cols.reshape(m, G, Cg * KH * KW + 1, H_out * R)  # (m, G, Cg*KH*KW + 1, H_out*R)
         # [dw^T; db] = cols @ dout^T per image and group, summed over images (each group's row of
         # ones gives its db): the tall operand on the left, which OpenBLAS runs faster
@@ -96,7 +99,7 @@ def conv2d_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntO
 
 
 def _dx_transposed(dout: np.ndarray, w: np.ndarray, pads: Pads, dilation: tuple[int, int],
-                   G: int) -> np.ndarray:
+                   G: int, size: tuple[int, int]) -> np.ndarray:
     """Stride 1: dx is dout correlated with the flipped kernel, in- and out-channels swapped.
 
     dxpad[r] = sum_u dout[r - u*d] w[u] = sum_u D[r + u*d] w[K-1-u] per axis, with D = dout
@@ -113,5 +116,4 @@ def _dx_transposed(dout: np.ndarray, w: np.ndarray, pads: Pads, dilation: tuple[
     dpads = ((max(eh - top, 0), max(eh - bottom, 0)), (max(ew - left, 0), max(ew - right, 0)))
     w_flip = w[:, :, ::-1, ::-1].reshape(G, F // G, Cg, KH, KW)  # (G, F/G, Cg, KH, KW), reversed
     w_flip = w_flip.transpose(0, 2, 1, 3, 4).reshape(G * Cg, F // G, KH, KW)  # (C, F/G, KH, KW)
-    H, W = (n + lo + hi - e for n, (lo, hi), e in zip(crop.shape[2:], dpads, (eh, ew), strict=True))
-    return _correlate(crop, w_flip, None, dpads, (1, 1), dilation, G, (H, W))  # (N, C, H, W)
+    return _correlate(crop, w_flip, None, dpads, (1, 1), dilation, G, size)  # (N, C, H, W)

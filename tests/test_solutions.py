@@ -433,7 +433,8 @@ def test_empty_batch_gives_empty_outputs_and_zero_weight_gradients(func, case):
 def test_im2col_slices_of_two_images_with_a_short_last_one(monkeypatch, func, case):
     """Slices of 2 images over a batch of 3: the reused buffers see a full slice, then a part one."""
     x, w, b = case.args()
-    whole = REF[func](x, w, b, **case.kwargs)
+    dout = randn(REF[func](x, w, b, **case.kwargs).shape, 3)
+    whole = (REF[func](x, w, b, **case.kwargs), *REF[BACKWARD_OF[func]](dout, x, w, **case.kwargs))
     seen = []
 
     def two_at_a_time(total, item_bytes, budget):
@@ -441,10 +442,13 @@ def test_im2col_slices_of_two_images_with_a_short_last_one(monkeypatch, func, ca
         return (slice(i, min(i + 2, total)) for i in range(0, total, 2))
 
     monkeypatch.setattr(_common, "chunks", two_at_a_time)
-    y = REF[func](x, w, b, **case.kwargs)
-    assert seen == [3]
-    assert rel_err(y, whole) == 0
-    assert rel_err(y, getattr(oracles, func)(x, w, b, **case.kwargs)) <= 1e-12
+    sliced = (REF[func](x, w, b, **case.kwargs), *REF[BACKWARD_OF[func]](dout, x, w, **case.kwargs))
+    assert seen and set(seen) == {3}  # every im2col_slices call: forward, dw, and dx at stride 1
+    expected = (getattr(oracles, func)(x, w, b, **case.kwargs),
+                *getattr(oracles, BACKWARD_OF[func])(dout, x, w, **case.kwargs))
+    for got, same, want in zip(sliced, whole, expected, strict=True):
+        assert rel_err(got, same) == 0
+        assert rel_err(got, want) <= 1e-12
 
 
 @pytest.mark.parametrize("count_include_pad", [True, False], ids=["include-pad", "exclude-pad"])
