@@ -173,7 +173,7 @@ def prepare(sub: Submission, override: Exercise | None, catalogue: list[Exercise
     try:
         data = _read(sub.path)
     except OSError as exc:
-        result = grade.failed(exercise, sub.name, f"cannot grade {sub.path.name}: {exc.strerror or exc}")
+        result = grade.failed(exercise, sub.name, str(exc.strerror or exc))
         write_submission(out, sub, result, "")
         return Graded(sub, result)
     digest = hashlib.sha256(exercise.slug.encode() + data).hexdigest()
@@ -244,7 +244,7 @@ def finish(job: Job, doc: dict, out: Path) -> Graded:
 def not_graded(job: Job, reason: str, out: Path) -> Graded:
     """A submission whose grading failed for good for a reason outside it (a lost worker, a
     failed task): recorded with the reason, and saved without its digest so a rerun retries it."""
-    result = grade.failed(job.exercise, job.submission.name, f"could not be graded: {reason}")
+    result = grade.failed(job.exercise, job.submission.name, reason)
     write_submission(out, job.submission, result, "")
     return Graded(job.submission, result)
 

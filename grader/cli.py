@@ -22,6 +22,7 @@ def _fail(message: str) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="convgrade", message="grader (convgrade) %(version)s")
 def cli() -> None:
     """Convolution exercises for ML interview prep, and the grader that checks them."""
 
@@ -147,8 +148,10 @@ def demo(out: Path, jobs: int) -> None:
 
 def _warn_if_basic() -> None:
     if sandbox.isolation() == "basic":
-        click.echo("grader: warning: bubblewrap not available; learner code runs with process "
-                   "limits only (isolation: basic)", err=True)
+        why = ("sandbox off (CONVGRADE_SANDBOX=off)" if os.environ.get("CONVGRADE_SANDBOX") == "off"
+               else "bubblewrap not available")
+        click.echo(f"grader: warning: {why}; learner code runs with process limits only "
+                   "(isolation: basic)", err=True)
 
 
 def _grade_with_progress(submissions: list[Path], out: Path, jobs: int,
@@ -158,14 +161,16 @@ def _grade_with_progress(submissions: list[Path], out: Path, jobs: int,
 
     from grader import batch
 
+    total = len(batch.find(list(submissions)))
+    if total == 0:
+        _fail(f"no .py or .ipynb submissions in {', '.join(map(str, submissions))}")
     if scheduler is None:  # on a cluster, each worker's reports state its own isolation
         _warn_if_basic()
     sandbox.hide(out, *submissions)
-    total = len(batch.find(list(submissions)))
     with tqdm(total=total, unit="submission", file=sys.stderr, dynamic_ncols=True,
               disable=total == 0) as bar:
         def progress(graded: Graded) -> None:
-            bar.set_postfix_str(graded.submission.name[-30:], refresh=False)
+            bar.set_postfix_str(report.shorten_middle(graded.submission.name, 30), refresh=False)
             bar.update(1)
 
         try:
@@ -175,7 +180,8 @@ def _grade_with_progress(submissions: list[Path], out: Path, jobs: int,
             bar.close()
             _fail(str(exc))
     click.echo(report.render_batch_summary([(g.submission.name, g.result, g.reused) for g in graded]))
-    click.echo(f"\n{len(graded)} submissions graded; class summary: {(out / 'index.html').resolve()}")
+    counts = report.render_batch_counts([(g.result, g.reused) for g in graded])
+    click.echo(f"\n{counts}; class summary: {(out / 'index.html').resolve()}")
     return graded
 
 

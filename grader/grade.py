@@ -7,6 +7,7 @@ and a one-line reason; nothing about a submission raises out of here.
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,7 +32,7 @@ def grade_file(exercise: Exercise, path: Path, display_name: str | None = None) 
         return grade_source(exercise, read_source(path), name)
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        return failed(exercise, name, f"cannot grade {Path(name).name}: {reason}")
+        return failed(exercise, name, reason)
 
 
 def warm_up(exercise: Exercise) -> None:
@@ -43,9 +44,11 @@ def warm_up(exercise: Exercise) -> None:
 
 
 def failed(exercise: Exercise, name: str, message: str) -> GradeResult:
-    """The result of a submission that could not be graded at all."""
+    """The result of a submission that could not be graded at all; `message` is the reason alone
+    (every report puts "could not be graded" before it, once). No learner code ran for it, so
+    its isolation is "none"."""
     return GradeResult(exercise=exercise.slug, submission=name, status="error", score=0.0,
-                       max_score=exercise.max_score, message=message[:500])
+                       max_score=exercise.max_score, message=message[:500], isolation="none")
 
 
 def grade_notebook(exercise: Exercise, nb: nbformat.NotebookNode, display_name: str) -> GradeResult:
@@ -58,7 +61,7 @@ def grade_notebook(exercise: Exercise, nb: nbformat.NotebookNode, display_name: 
             cells = [{"name": name, "source": _plain_python(source)} for name, source in run.ok_cells]
             return {"cells": cells, "cell_timeout_s": limits.cell_timeout_s}
 
-        result = grade_session(exercise, replay, display_name, first=run.channel)
+        result = grade_session(exercise, replay, display_name, first=run.channel, where="notebook")
         return dataclasses.replace(result, cell_errors=tuple(run.errors))
 
     return kernel.run_notebook(nb, limits, limits.total_timeout_s, grade_run)
@@ -89,16 +92,19 @@ def grade_cells(exercise: Exercise, cells: list[tuple[str, str]], display_name: 
 
 
 def grade_session(exercise: Exercise, load: dict | Callable[[], dict], display_name: str,
-                  first: Channel | None = None) -> GradeResult:
+                  first: Channel | None = None, where: str = "file") -> GradeResult:
     """Run the suite against learner code loaded by `load` (see `WorkerSession`)."""
     start = time.monotonic()
     deadline = start + exercise.limits.total_timeout_s
     with WorkerSession(load, list(exercise.functions), exercise.limits, first) as session:
         loaded = session.start()
         if loaded.kind != "value":
-            return _load_failed(exercise, display_name, loaded, time.monotonic() - start)
-        results = runner.run_cases(exercise, session, deadline)
+            return _load_failed(exercise, display_name, loaded, time.monotonic() - start, where)
+        results = runner.run_cases(exercise, session, deadline, where)
         performances = speed.measure(exercise, session, results, deadline)
+        sources = _sources(session.load)
+    results = [dataclasses.replace(r, traceback=with_source_lines(r.traceback, sources))
+               if r.traceback else r for r in results]
     return GradeResult(
         exercise=exercise.slug, submission=display_name, status="graded",
         score=round(sum(r.points for r in results), 6), max_score=exercise.max_score,
@@ -108,18 +114,45 @@ def grade_session(exercise: Exercise, load: dict | Callable[[], dict], display_n
         performances=performances)
 
 
-def _load_failed(exercise: Exercise, name: str, outcome: CallOutcome,
-                 duration: float) -> GradeResult:
+def _sources(load: dict | Callable[[], dict]) -> dict[str, list[str]]:
+    """The submitted source the grader holds, by the file or cell name its frames carry."""
+    if not isinstance(load, dict):  # a notebook's cells, prepared only if a replay needs them
+        return {}
+    if "source" in load:
+        return {load["filename"]: load["source"].splitlines()}
+    return {cell["name"]: cell["source"].splitlines() for cell in load.get("cells", ())}
+
+
+_FRAME = re.compile(r"(?P<head>.{1,300}?), line (?P<lineno>\d{1,7}), in (?P<name>[^:\n]{1,200}):")
+
+
+def with_source_lines(trace: str, sources: dict[str, list[str]]) -> str:
+    """The learner's frames (`file, line N, in f:`), each with its line of source taken from the
+    submission the grader holds: a sandboxed worker cannot read it back, and what it reports
+    about its own source is not trusted anyway."""
+    lines = []
+    for frame in trace.splitlines():
+        match = _FRAME.match(frame)
+        source = sources.get(match["head"]) if match else None
+        lineno = int(match["lineno"]) if match else 0
+        if source is not None and 1 <= lineno <= len(source):
+            frame = f"{match.group(0)} {source[lineno - 1].strip()}"[:300]
+        lines.append(frame)
+    return "\n".join(lines)
+
+
+def _load_failed(exercise: Exercise, name: str, outcome: CallOutcome, duration: float,
+                 where: str) -> GradeResult:
     if outcome.kind == "raised":
         error = outcome.error
-        where = f" (line {error['lineno']})" if error.get("lineno") else ""
-        message = f"your file could not be imported: {error.get('type')}{where}: " \
+        line = f" (line {error['lineno']})" if error.get("lineno") else ""
+        message = f"your {where} could not be imported: {error.get('type')}{line}: " \
                   f"{error.get('message', '')}"
     else:
-        message = f"your file could not be imported: {outcome.reason}"
+        message = f"your {where} could not be imported: {outcome.reason}"
     return GradeResult(exercise=exercise.slug, submission=name, status="error", score=0.0,
                        max_score=exercise.max_score, message=message[:500],
-                       duration_s=round(duration, 3))
+                       duration_s=round(duration, 3), isolation=sandbox.isolation())
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:

@@ -64,6 +64,28 @@ def render_catalogue(exercises: list[Exercise]) -> str:
                      for row in rows)
 
 
+def shorten_middle(text: str, width: int) -> str:
+    """`text` in at most `width` characters, cut in the middle: both the folder a name starts
+    with and the file name it ends with stay readable."""
+    if len(text) <= width:
+        return text
+    head = (width - 1) // 2
+    return f"{text[:head]}…{text[len(text) - (width - 1 - head):]}"
+
+
+def render_batch_counts(results: list[tuple[GradeResult, bool]]) -> str:
+    """The last line of `grader grade`: what happened, counted ("19 submissions graded (18
+    unchanged), 1 could not be graded")."""
+    graded = [reused for result, reused in results if result.status != "error"]
+    errors = len(results) - len(graded)
+    line = f"{len(graded)} submission{'s' if len(graded) != 1 else ''} graded"
+    if any(graded):
+        line += f" ({sum(graded)} unchanged)"
+    if errors:
+        line += f", {errors} could not be graded"
+    return line
+
+
 def render_batch_summary(rows: list[tuple[str, GradeResult, bool]]) -> str:
     """The table `grader grade` prints at the end: one line per submission."""
     table = [("submission", "exercise", "score", "status")]
@@ -77,7 +99,7 @@ def render_batch_summary(rows: list[tuple[str, GradeResult, bool]]) -> str:
                 status += f", {len(result.cell_errors)} cell error(s)"
         if reused:
             status += " (unchanged, not regraded)"
-        table.append((name[:48], result.exercise, f"{_fmt(result.score)}/{_fmt(result.max_score)}",
+        table.append((shorten_middle(name, 48), result.exercise, f"{_fmt(result.score)}/{_fmt(result.max_score)}",
                       status))
     widths = [max(len(row[i]) for row in table) for i in range(3)]
     return "\n".join("  ".join([*(c.ljust(w) for c, w in zip(row[:3], widths)), row[3]])

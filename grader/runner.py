@@ -176,7 +176,10 @@ def _skipped(case: Case, reason: str) -> TestResult:
                       points=0.0, max_points=case.points, message=reason)
 
 
-def run_cases(exercise: Exercise, session: WorkerSession, deadline: float) -> list[TestResult]:
+def run_cases(exercise: Exercise, session: WorkerSession, deadline: float,
+              where: str = "file") -> list[TestResult]:
+    """Every case of the suite, in order; `where` names what the learner submitted (file or
+    notebook) in the messages about missing functions."""
     results: list[TestResult] = []
     timeouts: dict[str, int] = {}
     for case in suite(exercise.slug).CASES:
@@ -185,7 +188,7 @@ def run_cases(exercise: Exercise, session: WorkerSession, deadline: float) -> li
         if state != "ok":
             why = "is not defined" if state == "missing" else "is not a function"
             results.append(TestResult(case.id, case.function, case.tier, "error", 0.0,
-                                      case.points, f"{case.function} {why} in your file"))
+                                      case.points, f"{case.function} {why} in your {where}"))
         elif left <= 0:
             results.append(_skipped(case, f"not run: the {exercise.limits.total_timeout_s:g} s "
                                           "budget for the whole file was used up"))

@@ -3,6 +3,7 @@ submission or the machine, or goes without a report. See tests/adversarial/expec
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import os
@@ -18,7 +19,6 @@ HERE = Path(__file__).parent
 CORPUS = HERE / "corpus"
 EXPECTED = json.loads((HERE / "expected.json").read_text())
 BUDGET_S = 400
-_WORKER_MARK = "The learner-side worker"
 
 
 def _tree_hashes(root: Path) -> dict[str, str]:
@@ -30,20 +30,32 @@ def _tree_hashes(root: Path) -> dict[str, str]:
     return hashes
 
 
-def _grading_processes() -> set[int]:
-    """Processes a batch starts: workers (by their source), kernels and sandboxes (both carry
-    the `<convgrade limits>` launcher), not other people's Jupyter kernels on the machine."""
-    found = set()
+def _become_subreaper() -> None:
+    """Orphans of this process's descendants are re-parented to it rather than to init, so that a
+    learner process that double-forks out of its worker stays visible as our descendant."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    PR_SET_CHILD_SUBREAPER = 36
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _descendants() -> set[int]:
+    """Live (not zombie) processes below this one: what this test's batch started and left, never
+    other graders' workers or kernels elsewhere on the machine."""
+    parent_of, state_of = {}, {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            stat = (entry / "stat").read_text()
         except OSError:
             continue
-        if _WORKER_MARK in cmdline or "<convgrade limits>" in cmdline:
-            found.add(int(entry.name))
-    return found
+        fields = stat[stat.rindex(")") + 2:].split()
+        state_of[int(entry.name)], parent_of[int(entry.name)] = fields[0], int(fields[1])
+    found, frontier = set(), {os.getpid()}
+    while frontier:
+        frontier = {pid for pid, ppid in parent_of.items() if ppid in frontier} - found
+        found |= frontier
+    return {pid for pid in found if state_of.get(pid) != "Z"}
 
 
 def _honest_points(slug: str, functions: list[str]) -> float:
@@ -60,14 +72,15 @@ def _grade_corpus(tmp_path: Path, names: list[str]):
         (folder / name).write_bytes((CORPUS / name).read_bytes())
     os.symlink(ROOT / "solutions" / "conv1d.py", folder / "adv34_symlink_to_solution.py")
     out = tmp_path / "out"
-    before, processes = _tree_hashes(ROOT), _grading_processes()
+    _become_subreaper()
+    before, processes = _tree_hashes(ROOT), _descendants()
     start = time.monotonic()
     graded = batch.grade_batch([folder], out, jobs=2)
     elapsed = time.monotonic() - start
     time.sleep(1.0)
     assert elapsed < BUDGET_S, f"batch took {elapsed:.0f} s"
     assert _tree_hashes(ROOT) == before, "a submission changed the project tree"
-    assert _grading_processes() <= processes, "grading processes were left running"
+    assert _descendants() <= processes, "grading processes were left running"
     return {g.submission.name: g for g in graded}, out
 
 
