@@ -99,8 +99,8 @@ def render_batch_summary(rows: list[tuple[str, GradeResult, bool]]) -> str:
                 status += f", {len(result.cell_errors)} cell error(s)"
         if reused:
             status += " (unchanged, not regraded)"
-        table.append((shorten_middle(name, 48), result.exercise, f"{_fmt(result.score)}/{_fmt(result.max_score)}",
-                      status))
+        score = f"{_fmt(result.score)}/{_fmt(result.max_score)}"
+        table.append((shorten_middle(name, 48), result.exercise, score, status))
     widths = [max(len(row[i]) for row in table) for i in range(3)]
     return "\n".join("  ".join([*(c.ljust(w) for c, w in zip(row[:3], widths)), row[3]])
                      for row in table)
