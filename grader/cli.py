@@ -49,7 +49,10 @@ def list_command() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result document as JSON.")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the HTML report (with error heatmaps) to this file.")
-def check(exercise: str, file_: Path | None, as_json: bool, html_path: Path | None) -> None:
+@click.option("--verbose", "-v", is_flag=True,
+              help="List every test, passed ones included (by default: failed ones and a count).")
+def check(exercise: str, file_: Path | None, as_json: bool, html_path: Path | None,
+          verbose: bool) -> None:
     """Grade a solution against an exercise's hidden tests.
 
     EXERCISE is an exercise folder (exercises/conv_backward) or its slug. Exit status: 0 when
@@ -61,6 +64,7 @@ def check(exercise: str, file_: Path | None, as_json: bool, html_path: Path | No
         grader check exercises/conv_backward
         grader check exercises/conv1d --file my_conv1d.py --json
         grader check conv_forward --file conv_forward.ipynb --html report.html
+        grader check conv_backward --file my_backward.py --verbose
     """
     try:
         target = exercises.resolve(exercise)
@@ -84,7 +88,7 @@ def check(exercise: str, file_: Path | None, as_json: bool, html_path: Path | No
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
-        click.echo(report.render_text(result, color=sys.stdout.isatty()))
+        click.echo(report.render_text(result, color=sys.stdout.isatty(), verbose=verbose))
     sys.exit(0 if result.passed else 1)
 
 

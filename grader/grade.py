@@ -82,15 +82,6 @@ def grade_source(exercise: Exercise, source: str, display_name: str) -> GradeRes
     return grade_session(exercise, {"source": source, "filename": display_name}, display_name)
 
 
-def grade_cells(exercise: Exercise, cells: list[tuple[str, str]], display_name: str,
-                cell_timeout_s: float = 10.0) -> GradeResult:
-    """Grade notebook cells `(name, source)` replayed in order in a fresh worker; a cell that
-    raises or runs too long is skipped, as it would be in Jupyter."""
-    load = {"cells": [{"name": n, "source": s} for n, s in cells],
-            "cell_timeout_s": cell_timeout_s}
-    return grade_session(exercise, load, display_name)
-
-
 def grade_session(exercise: Exercise, load: dict | Callable[[], dict], display_name: str,
                   first: Channel | None = None, where: str = "file") -> GradeResult:
     """Run the suite against learner code loaded by `load` (see `WorkerSession`)."""

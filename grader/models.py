@@ -72,6 +72,8 @@ class TestResult:
     diagnosis: Diagnosis | None = None
     traceback: str = ""
     heatmap: list[list[float]] | None = None
+    heatmap_shape: list[int] | None = None  # the shape of the output the heatmap maps
+    heatmap_output: str = ""  # which output it maps, for functions returning several (dx, dw)
 
 
 @dataclass(frozen=True)

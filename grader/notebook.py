@@ -5,9 +5,10 @@ This module owns the learner side of Jupyter support:
 - `build(exercise)` generates `notebooks/<slug>.ipynb` from the exercise's own files (statement
   `README.md`, stub `<slug>.py`, public worked example `example.py`), so there is one source of truth;
   `python -m grader.notebook` regenerates every notebook.
-- `check(slug)` runs in the learner's kernel: it replays the code the learner has executed (IPython's
-  input history) in the grader's separate worker process, grades it against the hidden suite and
-  shows the verdicts as HTML. Nothing is graded inside the learner's kernel.
+- `check(slug)` runs in the learner's kernel: it takes the cells the learner has run, as typed
+  (IPython's raw input history), and grades them exactly as `grader check --file` grades a saved
+  notebook: run in a separate, limited kernel, verdicts made in the grader. Nothing is graded or
+  transformed inside the learner's kernel.
 
 Running submitted notebooks in batch (the instructor side) lives elsewhere.
 """
@@ -15,6 +16,7 @@ Running submitted notebooks in batch (the instructor side) lives elsewhere.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import html as html_escape
 from pathlib import Path
 
@@ -135,29 +137,27 @@ def without_check(source: str) -> str | None:
     return "\n".join("" if i + 1 in blank else line for i, line in enumerate(lines))
 
 
-def history_cells(inputs: list[str]) -> list[tuple[str, str]]:
-    """The learner's executed inputs as plain-Python cells `(name, source)`, in execution order.
+def history_notebook(slug: str, inputs: list[str]) -> tuple[nbformat.NotebookNode, list[int]]:
+    """The learner's executed inputs, as typed, as a notebook of `slug`, with the input number
+    of each of its cells.
 
-    Every run is replayed, re-runs included (a cell run, edited and run again defines what it last
-    defined); only an input repeated immediately after itself is replayed once. Empty inputs and
-    the check call itself are left out."""
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    transformer = TransformerManager()
-    cells: list[tuple[str, str]] = []
+    Every run is kept, re-runs included (a cell run, edited and run again defines what it last
+    defined); only an input repeated immediately after itself is kept once. Empty inputs and the
+    check call itself are left out. Magics and shell escapes stay as typed: the grading kernel
+    runs them as Jupyter did, exactly as for `grader check --file` on a saved notebook."""
+    cells, numbers = [], []
     previous = None
     for k, raw in enumerate(inputs):
         if not raw or not raw.strip() or raw == previous:
             continue
         previous = raw
-        try:
-            source = transformer.transform_cell(raw)
-        except Exception:  # noqa: BLE001 - IPython could not parse it; the worker will skip it
-            source = raw
-        source = without_check(source)
+        source = without_check(raw)
         if source and source.strip():
-            cells.append((f"<cell {k}>", source))
-    return cells
+            cells.append(new_code_cell(source))
+            numbers.append(k)
+    nb = new_notebook(cells=cells, metadata={"convgrade": {"exercise": slug},
+                                             "kernelspec": dict(KERNELSPEC)})
+    return nb, numbers
 
 
 def _error_html(message: str) -> str:
@@ -180,14 +180,18 @@ def check(slug: str) -> None:
     from IPython.display import HTML, display
 
     try:
-        from grader import grade, html
+        from grader import grade, html, report
 
-        cells = history_cells(list(shell.user_ns.get("In", [])))
-        result = grade.grade_cells(resolve(slug), cells, "this notebook")
-        display(HTML(html.render_check(result)))
+        nb, numbers = history_notebook(slug, list(shell.history_manager.input_hist_raw))
+        result = grade.grade_notebook(resolve(slug), nb, "this notebook")
+        # cell errors named by the input number the learner sees (In [k]), not by replay order
+        result = dataclasses.replace(result, cell_errors=tuple(
+            dataclasses.replace(e, cell=numbers[e.cell - 1]) if 0 < e.cell <= len(numbers) else e
+            for e in result.cell_errors))
+        display({"text/plain": report.render_text(result, width=100),
+                 "text/html": html.render_check(result)}, raw=True)
     except Exception as exc:  # noqa: BLE001 - one line in the cell, never a grader traceback
         display(HTML(_error_html(f"could not grade this notebook: {type(exc).__name__}: {exc}")))
-
 
 if __name__ == "__main__":
     main()

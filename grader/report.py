@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+import textwrap
+
+from grader import view
 from grader.models import Exercise, GradeResult, TestResult
 
 _LABELS = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT"}
 _COLORS = {"passed": "32", "failed": "31", "error": "31", "timeout": "33"}
+FAILED_SHOWN = 8  # failed tests listed per function before the rest are counted (--verbose: all)
 
 
 def _fmt(points: float) -> str:
@@ -16,38 +21,100 @@ def _paint(text: str, status: str, color: bool) -> str:
     return f"\033[{_COLORS[status]}m{text}\033[0m" if color else text
 
 
-def _test_lines(test: TestResult, id_width: int, color: bool) -> list[str]:
-    label = _paint(f"{_LABELS[test.status]:<7}", test.status, color)
-    pts = f"{_fmt(test.points)}/{_fmt(test.max_points)}"
-    line = f"  {label} {test.id:<{id_width}}  {test.tier:<8} {pts:>7}"
-    lines = [f"{line}   {test.message}" if test.message else line]
-    if test.diagnosis:
-        lines.append(f"      mistake: {test.diagnosis.slug}: {test.diagnosis.message}")
-        lines.append(f"      hint: {test.diagnosis.hint}")
-    lines += [f"      {frame}" for frame in test.traceback.splitlines()]
+def _short(text: str, width: int) -> str:
+    """One line of at most `width` characters, cut with "..." when longer."""
+    text = text.replace("\r", " ").replace("\n", " ").replace("\t", " ").rstrip()
+    return text if len(text) <= width else text[:max(width - 3, 0)].rstrip() + "..."
+
+
+def _wrap(text: str, width: int, indent: str) -> list[str]:
+    return textwrap.wrap(" ".join(text.split()), width, initial_indent=indent,
+                         subsequent_indent=indent, break_on_hyphens=False) or [indent]
+
+
+def _finding_lines(finding: view.Finding, width: int) -> list[str]:
+    n = len(finding.tests)
+    head = f"  {finding.kind}: {finding.key} (explains {n} failed test{'s' * (n != 1)})"
+    lines = [_short(head, width)]
+    lines += _wrap(finding.message, width, "    ")
+    if finding.detail:
+        lines += _wrap(finding.detail, width, "    ")
+    if finding.hint:
+        lines += _wrap(f"hint: {finding.hint}", width, "    ")
     return lines
 
 
-def render_text(result: GradeResult, color: bool = False) -> str:
-    """The report `grader check` prints: per function, each case with verdict and points."""
-    lines = [f"{result.exercise}: {result.submission}"]
+def _test_lines(tests: list[TestResult], width: int, color: bool) -> list[str]:
+    """One line per test: verdict, id, points, message, in aligned columns."""
+    id_width = min(max((len(t.id) for t in tests), default=0), max(width // 3, 8))
+    label_width = max((len(_LABELS[t.status]) for t in tests), default=0)
+    lines = []
+    for test in tests:
+        label = _LABELS[test.status].ljust(label_width)
+        pts = f"{_fmt(test.points)}/{_fmt(test.max_points)}"
+        rest = _short(f" {test.id:<{id_width}} {pts:>5}  {test.message}", width - 4 - label_width)
+        lines.append(f"    {_paint(label, test.status, color)}{rest}")
+    return lines
+
+
+def _speed_lines(speed: view.Speed, width: int) -> list[str]:
+    lines = _wrap(f"speed: {speed.ratio:.1f}x the reference's time: {speed.message}", width, "  ")
+    if speed.note:
+        lines += _wrap(f"note: {speed.note}; hint: {speed.hint}" if speed.hint
+                       else f"note: {speed.note}", width, "    ")
+    return lines
+
+
+def _section_lines(section: view.Section, width: int, color: bool, verbose: bool) -> list[str]:
+    lines = [_short(f"{section.function}  {_fmt(section.points)}/{_fmt(section.max_points)} "
+                    f"points, {len(section.passed)} of {section.total} tests passed", width)]
+    for finding in section.findings:
+        lines += _finding_lines(finding, width)
+    explained = {t for f in section.findings for t in f.tests}
+    # the failures no finding explains first: those are the ones to read one by one
+    failed = sorted(section.failed, key=lambda t: t.id in explained)
+    shown = failed if verbose else failed[:FAILED_SHOWN]
+    if failed:
+        lines.append("  failed:")
+        lines += _test_lines(shown, width, color)
+        if len(failed) > len(shown):
+            rest = len(failed) - len(shown)
+            lines.append(_short(f"    ... and {rest} more failed test{'s' * (rest != 1)} "
+                                "(--verbose lists every test)", width))
+    if verbose and section.passed:
+        lines.append("  passed:")
+        lines += _test_lines(list(section.passed), width, color)
+    elif section.passed:
+        n = len(section.passed)
+        lines.append(f"  passed: {n} test{'s' * (n != 1)}" + ("" if not failed else
+                                                                " (--verbose lists them)"))
+    if section.speed:
+        lines += _speed_lines(section.speed, width)
+    return lines
+
+
+def _cell_error_lines(result: GradeResult, width: int) -> list[str]:
+    if not result.cell_errors:
+        return []
+    lines = ["", "errors in your cells (the grader skipped them, as Jupyter did):"]
+    return lines + [_short(f"  cell {e.cell}: {e.message}" if e.cell else f"  {e.message}", width)
+                    for e in result.cell_errors]
+
+
+def render_text(result: GradeResult, color: bool = False, width: int | None = None,
+                verbose: bool = False) -> str:
+    """The report `grader check` prints: per function, its findings first, then its failed
+    tests one line each, then a count of the passed ones (all of them listed when `verbose`);
+    no line wider than `width` (default: the terminal's, 80 when not a terminal)."""
+    width = max(width or shutil.get_terminal_size().columns, 40)
+    lines = [_short(f"{result.exercise}: {result.submission}", width)]
     if result.status == "error":
-        lines += ["", f"  could not grade: {result.message}", "",
+        lines += ["", *_wrap(f"could not grade: {result.message}", width, "  "), "",
                   f"score {_fmt(result.score)}/{_fmt(result.max_score)}"]
         return "\n".join(lines)
-    width = max((len(t.id) for t in result.tests), default=10)
-    functions = list(dict.fromkeys(t.function for t in result.tests))
-    for function in functions:
-        tests = [t for t in result.tests if t.function == function]
-        got = sum(t.points for t in tests)
-        top = sum(t.max_points for t in tests)
-        lines += ["", f"{function}  ({_fmt(got)}/{_fmt(top)})"]
-        for test in tests:
-            lines += _test_lines(test, width, color)
-    if result.performance:
-        perf = result.performance
-        lines += ["", f"speed: {perf.function} takes {perf.ratio_to_reference:.1f}x the "
-                      f"reference's time: {perf.verdict}"]
+    lines += _cell_error_lines(result, width)
+    for section in view.sections(result):
+        lines += ["", *_section_lines(section, width, color, verbose)]
     passed = sum(t.status == "passed" for t in result.tests)
     summary = (f"score {_fmt(result.score)}/{_fmt(result.max_score)}: {passed} of "
                f"{len(result.tests)} tests passed")

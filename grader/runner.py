@@ -111,6 +111,8 @@ class Verdict:
     diagnosis: Diagnosis | None = None
     traceback: str = ""
     heatmap: list | None = None
+    heatmap_shape: list[int] | None = None
+    heatmap_output: str = ""
 
 
 def judge(exercise: Exercise, case: Case, outcome: CallOutcome) -> TestResult:
@@ -119,7 +121,8 @@ def judge(exercise: Exercise, case: Case, outcome: CallOutcome) -> TestResult:
     return TestResult(id=case.id, function=case.function, tier=case.tier, status=v.status,
                       points=case.points if v.status == "passed" else 0.0,
                       max_points=case.points, message=v.message, diagnosis=v.diagnosis,
-                      traceback=v.traceback, heatmap=v.heatmap)
+                      traceback=v.traceback, heatmap=v.heatmap, heatmap_shape=v.heatmap_shape,
+                      heatmap_output=v.heatmap_output)
 
 
 def _verdict(exercise: Exercise, case: Case, outcome: CallOutcome) -> Verdict:
@@ -152,7 +155,10 @@ def _verdict(exercise: Exercise, case: Case, outcome: CallOutcome) -> Verdict:
     found = diagnose.named(mismatch.slug) if mismatch.slug else \
         diagnose.diagnose(variants, outcome.value, ref.value, index)
     mine, want = diagnose.component(outcome.value, index), diagnose.component(ref.value, index)
-    return Verdict("failed", mismatch.message, found, heatmap=diagnose.heatmap(mine, want))
+    grid = diagnose.heatmap(mine, want)
+    return Verdict("failed", mismatch.message, found, heatmap=grid,
+                   heatmap_shape=list(want.shape) if grid else None,
+                   heatmap_output=names[index] if grid and index is not None else "")
 
 
 def _raised(case: Case, error: dict) -> Verdict:

@@ -8,7 +8,9 @@ untouched (score 0, no cell errors) and with the reference solution pasted into 
 from __future__ import annotations
 
 import io
+import os
 import re
+from unittest import mock
 
 import nbformat
 import pytest
@@ -54,21 +56,21 @@ def test_split_statement_ignores_headings_in_code_fences():
         "# Title\n\nexample\n\n```\n## not a heading\n```", "## One\n\nbody", "## Two\nmore"]
 
 
-def test_history_cells_replays_runs_in_order_without_the_check_call():
+def test_history_notebook_keeps_runs_in_order_as_typed_without_the_check_call():
     inputs = [
         "",
         "def f(x):\n    return x",
-        "def f(x):\n    return x",            # the same cell run twice in a row: replayed once
-        "%timeit f(1)",
+        "def f(x):\n    return x",            # the same cell run twice in a row: kept once
+        "%timeit f(1)",                       # magics stay as typed: the grading kernel runs them
         "def f(x):\n    return 2 * x",         # edited and run again: the last definition wins
         'from grader.notebook import check\n\ncheck("conv1d")',
         "y = f(3)\ncheck('conv1d')",           # the check call is blanked, the rest kept
     ]
-    cells = notebook.history_cells(inputs)
-    names = [name for name, _ in cells]
-    assert names == ["<cell 1>", "<cell 3>", "<cell 4>", "<cell 6>"]
-    assert "get_ipython().run_line_magic" in cells[1][1]
-    assert cells[3][1] == "y = f(3)\n"
+    nb, numbers = notebook.history_notebook("conv1d", inputs)
+    nbformat.validate(nb)
+    assert numbers == [1, 3, 4, 6]
+    assert [c.source for c in nb.cells] == [inputs[1], inputs[3], inputs[4], "y = f(3)\n"]
+    assert nb.metadata["convgrade"] == {"exercise": "conv1d"}
 
 
 def test_check_outside_ipython_raises_a_clear_error():
@@ -94,8 +96,10 @@ needs_kernel = pytest.mark.skipif(
 def _run(nb: nbformat.NotebookNode, cwd) -> nbformat.NotebookNode:
     from nbclient import NotebookClient
 
-    NotebookClient(nb, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(cwd)}}).execute()
+    # the kernel imports this checkout's grader, not whichever one is installed
+    with mock.patch.dict(os.environ, {"PYTHONPATH": str(ROOT)}):
+        NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                       resources={"metadata": {"path": str(cwd)}}).execute()
     return nb
 
 
@@ -134,3 +138,32 @@ def test_reference_solution_in_the_notebook_scores_full_marks(slug, tmp_path):
     printed = "".join(o.get("text", "") for o in example.outputs)
     assert "agrees with the README" in printed and "DOES NOT AGREE" not in printed, printed
     assert _score(_check_output(nb)) == 100
+
+
+# A learner's solution cell as people write it in Jupyter: timed, with magics and shell escapes,
+# next to a cell that fails. `check(...)` in the notebook must grade it as `grader check --file`.
+_MAGIC_CELLS = {
+    "line-magics": ["%precision 3\n%time _ = 1\n{solution}"],
+    "cell-magic": ["%%time\n{solution}"],
+    "shell-escape": ["!ls\nfiles = !ls\n{solution}"],
+    "broken-cell": ["{solution}", "raise ValueError('a cell that fails')", "1 / 0 +"],
+}
+
+
+@needs_kernel
+@pytest.mark.parametrize("kind", list(_MAGIC_CELLS))
+def test_notebook_check_grades_what_check_file_grades(kind, tmp_path):
+    from grader.grade import grade_file
+
+    slug = "conv1d"
+    nb = nbformat.read(ROOT / "notebooks" / f"{slug}.ipynb", as_version=4)
+    position = next(i for i, c in enumerate(nb.cells) if "solution" in c.metadata.get("tags", []))
+    solution = (ROOT / "solutions" / f"{slug}.py").read_text()
+    cells = [nbformat.v4.new_code_cell(text.format(solution=solution)) for text in _MAGIC_CELLS[kind]]
+    nb.cells[position:position + 1] = cells
+    path = tmp_path / f"{kind}.ipynb"
+    nbformat.write(nb, str(path))
+    by_file = grade_file(exercises.resolve(slug), path)
+    in_notebook = _score(_check_output(_run(nb, tmp_path)))
+    assert by_file.status == "graded" and by_file.score == 100
+    assert in_notebook == by_file.score
