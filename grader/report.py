@@ -107,7 +107,7 @@ def render_text(result: GradeResult, color: bool = False, width: int | None = No
     tests one line each, then a count of the passed ones (all of them listed when `verbose`);
     no line wider than `width` (default: the terminal's, 80 when not a terminal)."""
     width = max(width or shutil.get_terminal_size().columns, 40)
-    lines = [_short(f"{result.exercise}: {result.submission}", width)]
+    lines = [shorten_middle(f"{result.exercise}: {result.submission}", width)]
     if result.status == "error":
         lines += ["", *_wrap(f"could not grade: {result.message}", width, "  "), "",
                   f"score {_fmt(result.score)}/{_fmt(result.max_score)}"]
