@@ -31,7 +31,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader import exercises, grade, html, kernel, sandbox
-from grader.models import CellError, Diagnosis, Exercise, GradeResult, Performance, TestResult
+from grader.models import (
+    CellError,
+    Diagnosis,
+    Exercise,
+    Finding,
+    FunctionFindings,
+    GradeResult,
+    Performance,
+    Speed,
+    TestResult,
+)
 
 if TYPE_CHECKING:
     from grader.distributed import Cluster
@@ -290,7 +300,16 @@ def result_from_json(doc: dict) -> GradeResult:
                                   "message", "isolation", "duration_s") if k in doc}
     worst = max(perfs, key=lambda p: p.ratio_to_reference, default=None)
     return GradeResult(**fields, tests=tests, performances=perfs, performance=worst,
-                       cell_errors=tuple(CellError(**c) for c in doc.get("cell_errors", [])))
+                       cell_errors=tuple(CellError(**c) for c in doc.get("cell_errors", [])),
+                       functions=tuple(_function_from_json(f) for f in doc.get("functions", [])))
+
+
+def _function_from_json(doc: dict) -> FunctionFindings:
+    findings = tuple(Finding(**{**{k: v for k, v in f.items() if k != "heatmap"},
+                                "tests": tuple(f.get("tests", ()))})
+                     for f in doc.get("findings", []))
+    speed = Speed(**doc["speed"]) if doc.get("speed") else None
+    return FunctionFindings(**{**doc, "findings": findings, "speed": speed})
 
 
 def gradescope(result: GradeResult) -> dict:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 
-from grader import kernel, runner, sandbox, speed
+from grader import findings, kernel, runner, sandbox, speed
 from grader.boundary import CallOutcome, Channel, WorkerSession
 from grader.models import Exercise, GradeResult
 
@@ -96,13 +96,15 @@ def grade_session(exercise: Exercise, load: dict | Callable[[], dict], display_n
         sources = _sources(session.load)
     results = [dataclasses.replace(r, traceback=with_source_lines(r.traceback, sources))
                if r.traceback else r for r in results]
+    summaries = findings.summarize(exercise, results, performances)
+    results = findings.explain_tests(results, summaries)
     return GradeResult(
         exercise=exercise.slug, submission=display_name, status="graded",
         score=round(sum(r.points for r in results), 6), max_score=exercise.max_score,
         tests=tuple(results), duration_s=round(time.monotonic() - start, 3),
         isolation=sandbox.isolation(),
         performance=max(performances, key=lambda p: p.ratio_to_reference, default=None),
-        performances=performances)
+        performances=performances, functions=summaries)
 
 
 def _sources(load: dict | Callable[[], dict]) -> dict[str, list[str]]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,56 @@ class Diagnosis:
 
 
 @dataclass(frozen=True)
+class Finding:
+    """What a function's failures have in common, stated once (schema 2, grader.md).
+
+    `kind` is "mistake" (a catalogued variant matched), "pattern" (the failing cases share a
+    property, e.g. H != W), "shape" (an axis of the output is off) or "probe" (a structural
+    probe: scaled, offset per channel, all zeros...). `slug` is the catalogue's slug when one
+    applies, else None and `pattern` names the finding (e.g. "fails-when-stride-gt-1").
+    `tests` are the failing test ids it explains; `detail` holds plain numbers or words (a
+    factor, an offset, an axis with got/want sizes, the case property); `heatmap_test` names the
+    test whose heatmap illustrates it, when one is informative.
+    """
+
+    kind: str
+    message: str
+    hint: str
+    tests: tuple[str, ...]
+    slug: str | None = None
+    pattern: str | None = None
+    detail: dict[str, Any] | None = None
+    heatmap_test: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The slug, or the pattern id when no catalogued slug applies."""
+        return self.slug or self.pattern or self.kind
+
+
+@dataclass(frozen=True)
+class Speed:
+    """What the speed measurement of one correct function says, and what it measured."""
+
+    ratio_to_reference: float
+    python_lines_per_output: float | None
+    note: str | None  # python-loops | slow | None
+    message: str
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class FunctionFindings:
+    """One function's points and its ranked findings: the one explaining most failures first."""
+
+    function: str
+    points: float
+    max_points: float
+    findings: tuple[Finding, ...] = ()
+    speed: Speed | None = None
+
+
+@dataclass(frozen=True)
 class TestResult:
     """The verdict on one hidden case. `message` never holds expected values or hidden inputs."""
 
@@ -87,6 +138,7 @@ class Performance:
     learner_ms: float = 0.0
     reference_ms: float = 0.0
     diagnosis: Diagnosis | None = None
+    python_lines_per_output: float | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +167,7 @@ class GradeResult:
     isolation: str = "basic"
     duration_s: float = 0.0
     cell_errors: tuple[CellError, ...] = ()
+    functions: tuple[FunctionFindings, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -125,4 +178,15 @@ class GradeResult:
         doc["tests"] = [asdict(t) for t in self.tests]
         doc["performances"] = [asdict(p) for p in self.performances]
         doc["cell_errors"] = [asdict(c) for c in self.cell_errors]
+        doc["functions"] = [_function_json(f, self.tests) for f in self.functions]
         return {"schema": SCHEMA_VERSION, **doc}
+
+
+def _function_json(summary: FunctionFindings, tests: tuple[TestResult, ...]) -> dict:
+    """A function's entry of the result document; a finding's heatmap is its test's, inlined."""
+    maps = {t.id: t.heatmap for t in tests}
+    doc = asdict(summary)
+    doc["findings"] = [{**asdict(f), "tests": list(f.tests),
+                        "heatmap": maps.get(f.heatmap_test) if f.heatmap_test else None}
+                       for f in summary.findings]
+    return doc

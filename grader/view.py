@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from grader import models
 from grader.models import Diagnosis, GradeResult, Performance, TestResult
 
 
@@ -125,15 +126,26 @@ def _findings(tests: tuple[TestResult, ...]) -> tuple[Finding, ...]:
     return tuple(found)
 
 
+def _from_result(found: tuple[models.Finding, ...], tests: tuple[TestResult, ...]) \
+        -> tuple[Finding, ...]:
+    """The grader's own ranked findings of one function (schema 2), ready to show."""
+    by_id = {t.id: t for t in tests}
+    return tuple(Finding(f.kind, f.key, f.message, f.hint, f.tests, detail_text(f.detail),
+                         heatmap_of(by_id.get(f.heatmap_test or ""))) for f in found)
+
+
 def sections(result: GradeResult) -> list[Section]:
     """The result's functions in suite order, each with its findings, tests and speed."""
     speeds = {p.function: _speed(p) for p in result.performances}
+    summaries = {f.function: f for f in result.functions}
     out = []
     for function in dict.fromkeys(t.function for t in result.tests):
         tests = tuple(t for t in result.tests if t.function == function)
+        summary = summaries.get(function)
+        found = _from_result(summary.findings, tests) if summary else _findings(tests)
         out.append(Section(
             function, sum(t.points for t in tests), sum(t.max_points for t in tests),
-            _findings(tests), tuple(t for t in tests if t.status != "passed"),
+            found, tuple(t for t in tests if t.status != "passed"),
             tuple(t for t in tests if t.status == "passed"), speeds.get(function)))
     return out
 

@@ -59,7 +59,7 @@ def test_every_submission_has_a_report_and_a_row(graded):
     for g in results:
         assert (out / "submissions" / g.submission.key / "report.html").is_file()
         assert (out / "submissions" / g.submission.key / "results.json").is_file()
-    assert json.loads((out / "results.json").read_text())[0]["schema"] == 1
+    assert json.loads((out / "results.json").read_text())[0]["schema"] == 2
     assert (out / "index.html").read_text().count("<svg") >= 1
 
 

@@ -46,7 +46,7 @@ def test_stub_fails_with_exit_1_and_json_schema():
     result = run("check", str(ROOT / "exercises/conv_forward"), "--json")
     assert result.exit_code == 1
     doc = json.loads(result.output)
-    assert RESULT_KEYS <= set(doc) and doc["schema"] == 1
+    assert RESULT_KEYS <= set(doc) and doc["schema"] == 2
     assert doc["status"] == "graded" and doc["score"] == 0 and doc["max_score"] == 100
     assert doc["tests"] and all(TEST_KEYS <= set(t) for t in doc["tests"])
     assert all(t["status"] in {"passed", "failed", "error", "timeout"} for t in doc["tests"])
