@@ -196,7 +196,7 @@ def _pattern(slug: str, function: str, tests: list[TestResult], cases: dict[str,
     prop, exact = shared
     named = _SLUG_OF.get(prop) if exact else None
     if named and named in diagnose.catalog():
-        return _finding(diagnose.named(named), failing, detail={"when": prop})
+        return _finding(diagnose.named(named), failing, detail={"when": prop, "exact": True})
     how = "exactly the cases where" if exact else "only cases where"
     raised = sum(t.status == "error" for t in failing)
     what = "raises" if raised == len(failing) else "fails"
