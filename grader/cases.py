@@ -1,14 +1,18 @@
-"""The vocabulary of hidden suites: a `Case` row and seeded input generators.
+"""The vocabulary of hidden suites: a `Case` row, seeded input generators, and the `Suite`.
 
-A suite (`grader/suites/<slug>.py`) is a module with a `CASES` tuple of `Case` rows. Each row names
+A suite module (`grader/suites/<slug>.py`) has a `CASES` tuple of `Case` rows. Each row names
 the learner function to call, its inputs and its points; the expected value is never stored here:
-the runner computes it from the reference solution in the grader's own process.
+the runner computes it from the reference solution in the grader's own process. The registry
+(`grader.suites.get`) assembles each exercise's `Suite` from that module, its variants, its
+reference and its extra tests.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
 from typing import Any, Literal
 
 import numpy as np
@@ -78,3 +82,46 @@ class Variant:
     slug: str
     function: str
     compute: Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class ExtraTest:
+    """An instructor's hidden pytest test (`extra_tests` in exercise.toml): a plain function whose
+    parameters name the fixtures it wants (`learner`, `reference`, `assert_close`), with the points
+    and tier of its `@pytest.mark.points(n)` and `@pytest.mark.tier(...)` marks."""
+
+    id: str  # "<file stem>::<function name>", stable as long as the instructor keeps the names
+    run: Callable[..., Any] = field(compare=False)
+    fixtures: tuple[str, ...]
+    points: float
+    tier: Tier
+    path: Path
+
+
+@dataclass(frozen=True)
+class Suite:
+    """Everything hidden about one exercise, in one object.
+
+    `exact` names the functions compared exactly (not within the tolerance); `returns` the names
+    of the arrays a function returns as a tuple (for messages); `variants` the mistaken versions
+    the diagnosis runs; `reference` the solution module; `extras` the instructor's tests.
+    """
+
+    slug: str
+    cases: tuple[Case, ...]
+    performance: tuple[Case, ...]
+    exact: frozenset[str]
+    returns: Mapping[str, tuple[str, ...]] = field(hash=False)
+    variants: tuple[Variant, ...]
+    reference: ModuleType = field(compare=False)
+    extras: tuple[ExtraTest, ...] = ()
+
+    def case(self, case_id: str) -> Case:
+        return next(c for c in (*self.cases, *self.performance) if c.id == case_id)
+
+    def output_names(self, function: str) -> tuple[str, ...]:
+        return self.returns.get(function, ("output",))
+
+    @property
+    def max_points(self) -> float:
+        return float(sum(c.points for c in self.cases) + sum(e.points for e in self.extras))

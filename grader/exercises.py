@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 try:
@@ -13,8 +14,8 @@ from grader.models import Exercise, Limits
 
 ROOT = Path(__file__).resolve().parent.parent
 TIERS = ("core", "edge", "extended")
-_KEYS = {"title", "summary", "functions", "points", "limits", "forbidden"}
-_LIMIT_KEYS = {"call_timeout_s", "cell_timeout_s", "total_timeout_s", "memory_mb"}
+_KEYS = {"title", "summary", "functions", "order", "points", "limits", "forbidden", "extra_tests"}
+_LIMIT_KEYS = {f.name for f in fields(Limits)}
 
 
 class ExerciseError(Exception):
@@ -30,11 +31,9 @@ def exercises_dir() -> Path:
 
 
 def discover() -> list[Exercise]:
-    """Every exercise folder, in catalogue order (the order of the slugs in exercises.md)."""
-    order = ("conv1d", "conv_forward", "conv_backward", "conv_strided_dilated", "pooling")
+    """Every exercise folder, in catalogue order (each exercise's `order`, then its slug)."""
     folders = [p for p in exercises_dir().iterdir() if (p / "exercise.toml").is_file()]
-    folders.sort(key=lambda p: (order.index(p.name) if p.name in order else len(order), p.name))
-    return [load(p) for p in folders]
+    return sorted((load(p) for p in folders), key=lambda e: (e.order, e.slug))
 
 
 def resolve(target: str) -> Exercise:
@@ -69,9 +68,20 @@ def load(folder: Path) -> Exercise:
             points={tier: float(p) for tier, p in meta["points"].items()},
             limits=Limits(**meta.get("limits", {})),
             forbidden=forbidden,
+            order=int(meta["order"]),
+            extra_tests=_extra_tests(meta_path, meta.get("extra_tests", [])),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ExerciseError(f"{meta_path}: missing or invalid key {exc}") from None
+
+
+def _extra_tests(meta_path: Path, names: list[str]) -> tuple[Path, ...]:
+    """The instructor's test files, relative to the exercise folder; each must exist."""
+    paths = tuple((meta_path.parent / str(name)).resolve() for name in names)
+    for path in paths:
+        if path.suffix != ".py" or not path.is_file():
+            raise ExerciseError(f"{meta_path}: extra_tests: no such test file {path}")
+    return paths
 
 
 def _reject_unknown(path: Path, prefix: str, table: dict, allowed: set[str]) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from grader import diagnose, runner
+from grader import diagnose, runner, suites
 from grader.cases import Case
 from grader.models import Diagnosis, Exercise, Finding, FunctionFindings, Performance, Speed, TestResult
 
@@ -40,7 +40,7 @@ def _pair(value: Any, default: Any = None) -> tuple[Any, Any] | None:
 
 def properties(slug: str, case: Case) -> dict[str, bool]:
     """The case's properties that a mistake may hinge on, each phrased as a true statement."""
-    names = runner._param_names(slug, case.function)
+    names = runner._param_names(suites.get(slug), case.function)
     params = {**dict(zip(names, case.args)), **case.kwargs}
     arrays = [a for a in case.args if isinstance(a, np.ndarray)]
     props: dict[str, bool] = {}
@@ -223,7 +223,7 @@ def _validation(function: str, tests: list[TestResult], cases: dict[str, Case]) 
 
 def function_findings(slug: str, function: str, tests: list[TestResult]) -> tuple[Finding, ...]:
     """The ranked findings of one function's test results."""
-    cases = {c.id: c for c in runner.suite(slug).CASES}
+    cases = {c.id: c for c in suites.get(slug).cases}
     tests = [t for t in tests if t.id in cases]
     if any(t.message.startswith("not implemented") for t in tests):
         return ()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 
-from grader import findings, kernel, runner, sandbox, speed
+from grader import findings, kernel, runner, sandbox, speed, suites
 from grader.boundary import CallOutcome, Channel, WorkerSession
 from grader.models import Exercise, GradeResult
 
@@ -38,7 +38,7 @@ def grade_file(exercise: Exercise, path: Path, display_name: str | None = None) 
 def warm_up(exercise: Exercise) -> None:
     """Compute now what grading `exercise` needs once per process (the reference's answers and
     its timing), e.g. while a notebook's kernel boots."""
-    for case in runner.suite(exercise.slug).CASES:
+    for case in suites.get(exercise.slug).cases:
         runner.expected(exercise.slug, case.id)
     speed.time_reference(exercise)
 

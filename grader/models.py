@@ -11,7 +11,8 @@ SCHEMA_VERSION = 2
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits of one learner worker process."""
+    """Resource limits of one learner worker process: the defaults, here only; an exercise's
+    `[limits]` table overrides some of them."""
 
     call_timeout_s: float = 5.0
     cell_timeout_s: float = 10.0
@@ -28,7 +29,10 @@ class Limits:
 
 @dataclass(frozen=True)
 class Exercise:
-    """An exercise folder: its metadata (`exercise.toml`) and where it lives."""
+    """An exercise folder: its metadata (`exercise.toml`) and where it lives.
+
+    `order` is its position in the catalogue; `extra_tests` are the instructor's hidden pytest
+    files (absolute paths, outside anything a worker sees)."""
 
     slug: str
     title: str
@@ -38,6 +42,8 @@ class Exercise:
     points: dict[str, float]
     limits: Limits
     forbidden: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    order: int = 0
+    extra_tests: tuple[Path, ...] = ()
 
     @property
     def stub(self) -> Path:

@@ -7,19 +7,17 @@ file runs in a `WorkerSession`; only the case inputs go there and only its retur
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import inspect
 import time
 from dataclasses import dataclass
 from functools import cache
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from grader import diagnose
+from grader import diagnose, suites
 from grader.boundary import CallOutcome, WorkerSession
-from grader.cases import Case, Variant
+from grader.cases import Case, Suite, Variant
 from grader.compare import compare
 from grader.models import Diagnosis, Exercise, TestResult
 
@@ -35,16 +33,6 @@ class Expected:
     raises: str | None = None
 
 
-@cache
-def suite(slug: str) -> ModuleType:
-    return importlib.import_module(f"grader.suites.{slug}")
-
-
-@cache
-def reference(slug: str) -> ModuleType:
-    return importlib.import_module(f"solutions.{slug}")
-
-
 def _as_float64(value: Any) -> Any:
     if isinstance(value, np.ndarray) and value.dtype.kind == "f":
         return value.astype(np.float64)
@@ -55,53 +43,46 @@ def _dtypes(value: Any) -> Any:
     return tuple(v.dtype for v in value) if isinstance(value, tuple) else value.dtype
 
 
-def _case(slug: str, case_id: str) -> Case:
-    return next(c for c in suite(slug).CASES if c.id == case_id)
+def reference_answer(suite: Suite, function: str, args: tuple, kwargs: dict) -> Expected:
+    """The reference's value on these inputs in float64, and the dtypes it returns on them."""
+    reference = getattr(suite.reference, function)
+    value = reference(*[_as_float64(a) for a in args], **kwargs)
+    return Expected(value=value, dtypes=_dtypes(reference(*args, **kwargs)))
 
 
 @cache
 def expected(slug: str, case_id: str) -> Expected:
     """Computed once per process: batch grading reuses it for every submission."""
-    case = _case(slug, case_id)
-    function = getattr(reference(slug), case.function)
+    suite = suites.get(slug)
+    case = suite.case(case_id)
     if case.raises:
         return Expected(raises=case.raises)
-    value = function(*[_as_float64(a) for a in case.args], **case.kwargs)
-    dtypes = _dtypes(function(*case.args, **case.kwargs))
-    return Expected(value=value, dtypes=dtypes)
+    return reference_answer(suite, case.function, case.args, case.kwargs)
 
 
-@cache
-def variants(slug: str) -> tuple[Variant, ...]:
-    """The exercise's mistaken variants (grader/variants/<slug>.py), if it registers any."""
-    try:
-        return importlib.import_module(f"grader.variants.{slug}").VARIANTS
-    except ModuleNotFoundError:
-        return ()
-
-
-@cache
-def variant_outputs(slug: str, case_id: str) -> tuple[tuple[Variant, Any], ...]:
-    """Each mistaken variant of the case's function on its inputs (None where it raised)."""
-    case = _case(slug, case_id)
+def variants_on(suite: Suite, function: str, args: tuple,
+                kwargs: dict) -> tuple[tuple[Variant, Any], ...]:
+    """Each mistaken variant of `function` on these inputs (None where it raised)."""
     outputs = []
-    for variant in variants(slug):
-        if variant.function != case.function:
+    for variant in suite.variants:
+        if variant.function != function:
             continue
         try:
-            value = variant.compute(*[_as_float64(a) for a in case.args], **case.kwargs)
+            value = variant.compute(*[_as_float64(a) for a in args], **kwargs)
         except Exception:  # noqa: BLE001 - a variant that does not apply to this case
             value = None
         outputs.append((variant, value))
     return tuple(outputs)
 
 
-def _output_names(slug: str, function: str) -> tuple[str, ...]:
-    return getattr(suite(slug), "RETURNS", {}).get(function, ("output",))
+@cache
+def variant_outputs(slug: str, case_id: str) -> tuple[tuple[Variant, Any], ...]:
+    case = suites.get(slug).case(case_id)
+    return variants_on(suites.get(slug), case.function, case.args, case.kwargs)
 
 
-def _param_names(slug: str, function: str) -> list[str]:
-    return list(inspect.signature(getattr(reference(slug), function)).parameters)
+def _param_names(suite: Suite, function: str) -> list[str]:
+    return list(inspect.signature(getattr(suite.reference, function)).parameters)
 
 
 @dataclass(frozen=True)
@@ -126,26 +107,28 @@ def judge(exercise: Exercise, case: Case, outcome: CallOutcome) -> TestResult:
 
 
 def _verdict(exercise: Exercise, case: Case, outcome: CallOutcome) -> Verdict:
+    suite = suites.get(exercise.slug)
     if outcome.kind == "lost":
         return Verdict("timeout" if outcome.timed_out else "error", outcome.reason)
     if outcome.forbidden:
-        return Verdict("failed", f"called {outcome.forbidden}, which {case.function} may not use",
-                       diagnose.named("uses-forbidden-call"))
+        return forbidden_verdict(case.function, outcome.forbidden)
     if outcome.kind == "raised":
-        return _raised(case, outcome.error)
+        return raised_verdict(outcome.error, case.raises, case.readonly)
     variants = list(variant_outputs(exercise.slug, case.id))
     if case.raises:
         return Verdict("failed", f"expected {case.raises} for these parameters, but a value was "
                                  "returned", diagnose.by_variants(variants, outcome.value, None, None))
     if outcome.modified:
-        names = _param_names(exercise.slug, case.function)
-        arg = names[outcome.modified[0]] if outcome.modified[0] < len(names) else "an argument"
-        return Verdict("failed", f"your function modified its argument {arg}",
-                       diagnose.named("modified-input"))
+        return modified_verdict(suite, case.function, outcome.modified)
     ref = expected(exercise.slug, case.id)
-    names = _output_names(exercise.slug, case.function)
-    exact = case.function in getattr(suite(exercise.slug), "EXACT", ())
-    mismatch = compare(outcome.value, ref.value, ref.dtypes, names, exact)
+    return value_verdict(suite, case.function, outcome.value, ref, variants)
+
+
+def value_verdict(suite: Suite, function: str, value: Any, ref: Expected,
+                  variants: list[tuple[Variant, Any]]) -> Verdict:
+    """A returned value against the reference's: passed, or the mismatch with its diagnosis."""
+    names = suite.output_names(function)
+    mismatch = compare(value, ref.value, ref.dtypes, names, function in suite.exact)
     if mismatch is None:
         return Verdict("passed")
     # Which output (dx, dw, db) was wrong; None for a plain array, or when the tuple itself was
@@ -153,25 +136,38 @@ def _verdict(exercise: Exercise, case: Case, outcome: CallOutcome) -> Verdict:
     tupled = isinstance(ref.value, tuple) and mismatch.component in names
     index = names.index(mismatch.component) if tupled else None
     found = diagnose.named(mismatch.slug) if mismatch.slug else \
-        diagnose.diagnose(variants, outcome.value, ref.value, index)
-    mine, want = diagnose.component(outcome.value, index), diagnose.component(ref.value, index)
+        diagnose.diagnose(variants, value, ref.value, index)
+    mine, want = diagnose.component(value, index), diagnose.component(ref.value, index)
     grid = diagnose.heatmap(mine, want)
     return Verdict("failed", mismatch.message, found, heatmap=grid,
                    heatmap_shape=list(want.shape) if grid else None,
                    heatmap_output=names[index] if grid and index is not None else "")
 
 
-def _raised(case: Case, error: dict) -> Verdict:
+def forbidden_verdict(function: str, forbidden: str) -> Verdict:
+    return Verdict("failed", f"called {forbidden}, which {function} may not use",
+                   diagnose.named("uses-forbidden-call"))
+
+
+def modified_verdict(suite: Suite, function: str, modified: tuple[int, ...]) -> Verdict:
+    names = _param_names(suite, function)
+    arg = names[modified[0]] if modified[0] < len(names) else "an argument"
+    return Verdict("failed", f"your function modified its argument {arg}",
+                   diagnose.named("modified-input"))
+
+
+def raised_verdict(error: dict, raises: str | None = None, readonly: bool = False) -> Verdict:
+    """The learner's code raised: right if `raises` was due, else an error named by its type."""
     kind, text = str(error.get("type", "Exception")), str(error.get("message", ""))
     trace = str(error.get("traceback", ""))
-    if case.raises and case.raises in error.get("mro", []):
+    if raises and raises in error.get("mro", []):
         return Verdict("passed")
     summary = f"{kind}: {text}" if text else kind
     if kind == "NotImplementedError":
         return Verdict("error", f"not implemented ({summary})"[:300])
     if "MemoryError" in error.get("mro", []):
         return Verdict("error", "memory limit exceeded (MemoryError)", traceback=trace)
-    if case.readonly and "read-only" in text:
+    if readonly and "read-only" in text:
         return Verdict("failed", f"failed on a read-only input ({summary})"[:300],
                        diagnose.named("modified-input"), trace)
     return Verdict("error", f"raised {summary}"[:300], traceback=trace)
@@ -182,43 +178,65 @@ def _skipped(case: Case, reason: str) -> TestResult:
                       points=0.0, max_points=case.points, message=reason)
 
 
-def run_cases(exercise: Exercise, session: WorkerSession, deadline: float,
-              where: str = "file") -> list[TestResult]:
-    """Every case of the suite, in order; `where` names what the learner submitted (file or
-    notebook) in the messages about missing functions."""
-    results: list[TestResult] = []
-    timeouts: dict[str, int] = {}
-    for case in suite(exercise.slug).CASES:
-        state = session.defined.get(case.function, "missing")
-        left = deadline - time.monotonic()
+class CaseRunner:
+    """Runs a suite's cases one at a time in one worker session, each at most once, within the
+    file's time budget; a function that timed out twice is not called again."""
+
+    def __init__(self, exercise: Exercise, session: WorkerSession, deadline: float,
+                 where: str = "file") -> None:
+        self.exercise, self.session, self.deadline, self.where = exercise, session, deadline, where
+        self.suite = suites.get(exercise.slug)
+        self.timeouts: dict[str, int] = {}
+        self.done: dict[str, TestResult] = {}
+
+    def run(self, case: Case) -> TestResult:
+        """The case's verdict as the learner's code answered it (run now, or earlier)."""
+        if case.id not in self.done:
+            self.done[case.id] = self._run(case)
+        return self.done[case.id]
+
+    def scored(self, case: Case) -> TestResult:
+        """The verdict that counts: a function that raises on everything earns nothing for
+        raising where it should; those points count only when it also got some valid input
+        right (running its valid cases, in order, until one passes)."""
+        result = self.run(case)
+        if not (case.raises and result.status == "passed"):
+            return result
+        valid = (c for c in self.suite.cases if c.function == case.function and not c.raises)
+        if any(self.run(c).status == "passed" for c in valid):
+            return result
+        return dataclasses.replace(result, status="failed", points=0.0, message=(
+            "raised as required, but these points count only once the function also "
+            "computes a correct result for valid inputs"))
+
+    def _run(self, case: Case) -> TestResult:
+        exercise, limits = self.exercise, self.exercise.limits
+        state = self.session.defined.get(case.function, "missing")
+        left = self.deadline - time.monotonic()
         if state != "ok":
             why = "is not defined" if state == "missing" else "is not a function"
-            results.append(TestResult(case.id, case.function, case.tier, "error", 0.0,
-                                      case.points, f"{case.function} {why} in your {where}"))
-        elif left <= 0:
-            results.append(_skipped(case, f"not run: the {exercise.limits.total_timeout_s:g} s "
-                                          "budget for the whole file was used up"))
-        elif timeouts.get(case.function, 0) >= MAX_TIMEOUTS_PER_FUNCTION:
-            results.append(_skipped(case, f"not run: {case.function} already timed out "
-                                          f"{MAX_TIMEOUTS_PER_FUNCTION} times"))
-        else:
-            outcome = session.call(
-                case.function, case.args, case.kwargs, layout=case.layout,
-                readonly=case.readonly, forbidden=list(exercise.forbidden.get(case.function, ())),
-                timeout=min(exercise.limits.call_timeout_s, left))
-            if outcome.timed_out:
-                timeouts[case.function] = timeouts.get(case.function, 0) + 1
-            results.append(judge(exercise, case, outcome))
-    return _raising_alone_earns_nothing(results, suite(exercise.slug).CASES)
+            return TestResult(case.id, case.function, case.tier, "error", 0.0, case.points,
+                              f"{case.function} {why} in your {self.where}")
+        if left <= 0:
+            return _skipped(case, f"not run: the {limits.total_timeout_s:g} s budget for the "
+                                  "whole file was used up")
+        if self.timeouts.get(case.function, 0) >= MAX_TIMEOUTS_PER_FUNCTION:
+            return _skipped(case, f"not run: {case.function} already timed out "
+                                  f"{MAX_TIMEOUTS_PER_FUNCTION} times")
+        outcome = self.session.call(
+            case.function, case.args, case.kwargs, layout=case.layout, readonly=case.readonly,
+            forbidden=list(exercise.forbidden.get(case.function, ())),
+            timeout=min(limits.call_timeout_s, left))
+        if outcome.timed_out:
+            self.timeouts[case.function] = self.timeouts.get(case.function, 0) + 1
+        return judge(exercise, case, outcome)
 
 
-def _raising_alone_earns_nothing(results: list[TestResult], cases: tuple[Case, ...]) -> list[TestResult]:
-    """A function that raises ValueError on everything would pass every invalid-parameter case:
-    those points count only when the function also got some valid input right."""
-    raising = {c.id for c in cases if c.raises}
-    working = {r.function for r in results if r.status == "passed" and r.id not in raising}
-    return [dataclasses.replace(r, status="failed", points=0.0, message=(
-                "raised as required, but these points count only once the function also "
-                "computes a correct result for valid inputs"))
-            if r.id in raising and r.status == "passed" and r.function not in working else r
-            for r in results]
+def run_cases(exercise: Exercise, session: WorkerSession, deadline: float,
+              where: str = "file") -> list[TestResult]:
+    """Every case of the suite, in table order, then scored; `where` names what the learner
+    submitted (file or notebook) in the messages about missing functions."""
+    runner = CaseRunner(exercise, session, deadline, where)
+    for case in runner.suite.cases:
+        runner.run(case)
+    return [runner.scored(case) for case in runner.suite.cases]

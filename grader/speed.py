@@ -14,7 +14,7 @@ import time
 from functools import cache
 from pathlib import Path
 
-from grader import diagnose, runner
+from grader import diagnose, suites
 from grader.boundary import WorkerSession
 from grader.cases import Case
 from grader.models import Exercise, Limits, Performance, TestResult
@@ -28,8 +28,8 @@ BUDGET_S = 2.0
 @cache
 def _reference_seconds(slug: str, case_id: str, limits: Limits) -> float | None:
     """Measured once per process: a batch compares every submission with the same number."""
-    case = next(c for c in runner.suite(slug).PERFORMANCE if c.id == case_id)
-    path = Path(inspect.getfile(runner.reference(slug)))
+    case = next(c for c in suites.get(slug).performance if c.id == case_id)
+    path = Path(inspect.getfile(suites.get(slug).reference))
     load = {"source": path.read_text(), "filename": "reference"}
     with WorkerSession(load, [case.function], limits) as session:
         return _learner_seconds(session, case, limits.call_timeout_s)
@@ -37,7 +37,7 @@ def _reference_seconds(slug: str, case_id: str, limits: Limits) -> float | None:
 
 def time_reference(exercise: Exercise) -> None:
     """Time the reference on every medium case now, so that no submission waits for it."""
-    for case in getattr(runner.suite(exercise.slug), "PERFORMANCE", ()):
+    for case in suites.get(exercise.slug).performance:
         _reference_seconds(exercise.slug, case.id, exercise.limits)
 
 
@@ -72,7 +72,7 @@ def measure(exercise: Exercise, session: WorkerSession, results: list[TestResult
             deadline: float) -> tuple[Performance, ...]:
     """One `Performance` per function that passed all its tests and has a medium case."""
     measured = []
-    for case in getattr(runner.suite(exercise.slug), "PERFORMANCE", ()):
+    for case in suites.get(exercise.slug).performance:
         mine = [r for r in results if r.function == case.function]
         left = deadline - time.monotonic()
         if not mine or any(r.status != "passed" for r in mine) or left < 1.0:

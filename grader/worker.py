@@ -230,7 +230,7 @@ def _load(request: dict) -> tuple[dict, dict]:
     signal.signal(signal.SIGALRM, _on_alarm)
     for cell in cells:
         _LEARNER_FILES.add(cell["name"])
-        signal.setitimer(signal.ITIMER_REAL, float(request.get("cell_timeout_s", 10)))
+        signal.setitimer(signal.ITIMER_REAL, float(request["cell_timeout_s"]))
         try:
             exec(compile(cell["source"], cell["name"], "exec"), namespace)
         except BaseException:  # noqa: BLE001 - reported when the notebook ran; skipped here

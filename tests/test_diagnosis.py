@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import diagnose, exercises, grade, runner
+from grader import diagnose, exercises, grade, runner, suites
 from grader.compare import TOLERANCE, relative_error
 from tests.conftest import ROOT, SLUGS
 
@@ -33,7 +33,7 @@ def test_buggy_submission_is_diagnosed_with_its_slug(path):
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_every_variant_slug_is_catalogued(slug):
-    for variant in runner.variants(slug):
+    for variant in suites.get(slug).variants:
         assert variant.slug in diagnose.catalog(), variant.slug
         assert variant.function in exercises.resolve(slug).functions
 
@@ -53,9 +53,9 @@ def _distance(a, b) -> float:
 def test_suite_separates_every_pair_of_variants(slug):
     """For each pair of mistakes of a function, does some case tell them apart by far more than
     the tolerance (1e3 x)? Otherwise the diagnosis could not know which one the learner made."""
-    cases = runner.suite(slug).CASES
+    cases = suites.get(slug).cases
     by_function: dict[str, list] = {}
-    for variant in runner.variants(slug):
+    for variant in suites.get(slug).variants:
         by_function.setdefault(variant.function, []).append(variant)
     for function, variants in by_function.items():
         outputs = {v: [dict(runner.variant_outputs(slug, c.id)).get(v) for c in cases
@@ -85,7 +85,7 @@ def test_reports_never_contain_expected_values_or_inputs(path):
     for test in result.tests:
         if test.status == "passed":
             continue
-        case = next(c for c in runner.suite(slug).CASES if c.id == test.id)
+        case = next(c for c in suites.get(slug).cases if c.id == test.id)
         secret = set()
         if not case.raises:
             secret |= _numbers(runner.expected(slug, case.id).value)
@@ -100,7 +100,7 @@ def test_reports_never_contain_expected_values_or_inputs(path):
 def test_naive_loops_get_full_marks_and_the_python_loops_note(slug):
     """Is a correct but loop-heavy solution told it is slow, without losing points, while the
     vectorized reference gets neither a note nor a diagnosis?"""
-    if not getattr(runner.suite(slug), "PERFORMANCE", ()):
+    if not suites.get(slug).performance:
         pytest.skip(f"{slug} has no medium case for speed feedback")
     exercise = exercises.resolve(slug)
     naive = grade.grade_file(exercise, ROOT / "tests" / "submissions" / "naive" / f"{slug}.py")

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from grader import exercises, grade, runner
+from grader import exercises, grade, suites
 from tests.conftest import ROOT, SLUGS
 
 KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -17,7 +17,7 @@ KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 @pytest.mark.parametrize("slug", SLUGS)
 def test_case_table_is_well_formed(slug):
     exercise = exercises.resolve(slug)
-    cases = runner.suite(slug).CASES
+    cases = suites.get(slug).cases
     ids = [c.id for c in cases]
     assert len(ids) == len(set(ids)), "case ids must be unique"
     assert all(KEBAB.match(i) for i in ids), [i for i in ids if not KEBAB.match(i)]

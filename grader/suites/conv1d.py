@@ -91,3 +91,9 @@ PERFORMANCE: tuple[Case, ...] = (
     signal("perf-convolve1d", 200_000, 12, 1900, 0, mode="same"),
     layer("perf-conv1d", (8, 64, 256), (32, 64, 9), 2900, 0, padding=4),
 )
+
+# Functions compared exactly rather than within the tolerance: none here.
+EXACT: tuple[str, ...] = ()
+
+# Names of the arrays a function returns as a tuple: none here.
+RETURNS: dict[str, tuple[str, ...]] = {}

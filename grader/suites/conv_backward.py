@@ -96,3 +96,6 @@ CASES: tuple[Case, ...] = (
 PERFORMANCE: tuple[Case, ...] = (
     grad("perf-conv_backward", (2, 64, 32, 32), (16, 64, 3, 3), 4900, 0, padding=1),
 )
+
+# Functions compared exactly rather than within the tolerance: none here.
+EXACT: tuple[str, ...] = ()

@@ -56,3 +56,9 @@ CASES: tuple[Case, ...] = (
 PERFORMANCE: tuple[Case, ...] = (
     conv("perf-conv_forward", (4, 32, 28, 28), (32, 32, 5, 5), 3900, 0, padding=2),
 )
+
+# Functions compared exactly rather than within the tolerance: none here.
+EXACT: tuple[str, ...] = ()
+
+# Names of the arrays a function returns as a tuple: none here.
+RETURNS: dict[str, tuple[str, ...]] = {}

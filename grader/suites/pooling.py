@@ -146,3 +146,6 @@ PERFORMANCE: tuple[Case, ...] = (
     pool("perf-avg_pool_backward", AVG_BWD, randn, (4, 48, 48, 48), 6930, 0, k=5, stride=1,
          padding=2),
 )
+
+# Names of the arrays a function returns as a tuple: none here.
+RETURNS: dict[str, tuple[str, ...]] = {}

@@ -59,9 +59,9 @@ def _descendants() -> set[int]:
 
 
 def _honest_points(slug: str, functions: list[str]) -> float:
-    from grader import runner
+    from grader import suites
 
-    return sum(c.points for c in runner.suite(slug).CASES if c.function in functions)
+    return sum(c.points for c in suites.get(slug).cases if c.function in functions)
 
 
 def _grade_corpus(tmp_path: Path, names: list[str]):
