@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from grader.models import Diagnosis, GradeResult, TestResult
+from grader import view
+from grader.models import Diagnosis, GradeResult
 
 TRUNCATED = "[truncated]"
 TEXT_LIMIT = 2000  # messages, diagnoses, tracebacks: enough for a real traceback, not a novel
@@ -69,6 +70,22 @@ def _heat(value: object) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
+def _heat_paths(grid: list[list[float]], cell: int, x0: int, y0: int) -> list[tuple[str, str]]:
+    """The heatmap as one SVG path per colour, errors rounded to tenths: `(fill, d)` pairs, a
+    few kilobytes even for 24 x 24 cells (one <rect> per cell would weigh ten times more in a
+    notebook)."""
+    shapes: dict[str, list[str]] = {}
+    for i, row in enumerate(grid[:HEATMAP_MAX]):
+        for j, value in enumerate(row[:HEATMAP_MAX]):
+            try:
+                v = round(float(value), 1)
+            except (TypeError, ValueError):
+                v = 0.0
+            shapes.setdefault(_heat(v), []).append(
+                f"M{x0 + j * cell} {y0 + i * cell}h{cell}v{cell}h-{cell}z")
+    return [(fill, "".join(parts)) for fill, parts in shapes.items()]
+
+
 def _safe_href(href: str | None) -> str | None:
     """Only relative links and http(s) URLs: a `javascript:` or `data:` link is dropped."""
     if not href:
@@ -84,7 +101,8 @@ _ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_ENV.filters.update(cap=_cap, cap_tail=_cap_tail, num=_num, heat=_heat, safe_href=_safe_href)
+_ENV.filters.update(cap=_cap, cap_tail=_cap_tail, num=_num, heat=_heat, heat_paths=_heat_paths,
+                    safe_href=_safe_href)
 _ENV.globals.update(TEXT_LIMIT=TEXT_LIMIT, NAME_LIMIT=NAME_LIMIT, HEATMAP_MAX=HEATMAP_MAX)
 
 
@@ -99,12 +117,12 @@ class IndexEntry:
 
 def render_report(result: GradeResult) -> str:
     """A complete, self-contained HTML page for one submission."""
-    return _ENV.get_template("report.html.j2").render(result=result, groups=_groups(result))
+    return _ENV.get_template("report.html.j2").render(result=result, sections=view.sections(result))
 
 
 def render_check(result: GradeResult) -> str:
     """An HTML fragment (no <html>/<head>, inline styles only) for the output of a Jupyter cell."""
-    return _ENV.get_template("check.html.j2").render(result=result, groups=_groups(result))
+    return _ENV.get_template("check.html.j2").render(result=result, sections=view.sections(result))
 
 
 def render_index(entries: list[IndexEntry], title: str = "Class summary") -> str:
@@ -122,26 +140,6 @@ def render_index(entries: list[IndexEntry], title: str = "Class summary") -> str
         pass_rates=_pass_rates(entries),
         mistakes=_mistakes(entries),
     )
-
-
-@dataclass(frozen=True)
-class _Group:
-    """The tests of one function, with its subtotal, in the order the suite lists them."""
-
-    function: str
-    tests: tuple[TestResult, ...]
-    points: float
-    max_points: float
-
-
-def _groups(result: GradeResult) -> list[_Group]:
-    functions = list(dict.fromkeys(t.function for t in result.tests))
-    groups = []
-    for function in functions:
-        tests = tuple(t for t in result.tests if t.function == function)
-        groups.append(_Group(function, tests, sum(t.points for t in tests),
-                             sum(t.max_points for t in tests)))
-    return groups
 
 
 def _percent(result: GradeResult) -> float:

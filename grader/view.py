@@ -27,6 +27,14 @@ class Heatmap:
     rows: str
     cols: str
 
+    @property
+    def pooled(self) -> bool:
+        """Whether one cell of the grid stands for several positions of the output."""
+        if not self.shape or not self.grid:
+            return False
+        height = self.shape[-2] if len(self.shape) > 1 else 1
+        return self.shape[-1] > len(self.grid[0]) or height > len(self.grid)
+
 
 @dataclass(frozen=True)
 class Finding:

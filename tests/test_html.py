@@ -23,7 +23,7 @@ CSP = ('<meta http-equiv="Content-Security-Policy" content="default-src \'none\'
        'style-src \'unsafe-inline\'; img-src data:">')
 EVIL = "<script>alert(1)</script><img src=x onerror=alert(1)>"
 EVIL_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"
-CAPTION = "where your output is wrong (darker = larger error)"
+CAPTION = "Where dx is wrong in"
 
 PADDING = Diagnosis("padding-ignored", "The padding is missing or one-sided.", "Pad both sides.")
 CROP = Diagnosis("dx-not-cropped", "dx still includes the padding.", "Crop the padding.")
@@ -45,7 +45,7 @@ def failed_result(**changes) -> GradeResult:
         TestResult("stride2-pad1-distinct-dims", "conv_backward", "core", "failed", 0, 6,
                    "dx has shape (2, 3, 9, 11), expected (2, 3, 7, 9)", CROP),
         TestResult("pad1", "conv_backward", "core", "failed", 0, 10, "dx is wrong: relative error 0.3",
-                   PADDING, heatmap=HEATMAP),
+                   PADDING, heatmap=HEATMAP, heatmap_shape=[2, 3, 2, 3], heatmap_output="dx"),
         TestResult("huge", "conv_backward", "edge", "timeout", 0, 4, "timed out after 5 s"),
         TestResult("crash", "conv_forward", "edge", "error", 0, 18, "raised ValueError: bad",
                    traceback="Traceback (most recent call last):\nValueError: bad"),
@@ -71,6 +71,11 @@ def svg_blocks(page: str) -> list[str]:
     return re.findall(r"<svg\b.*?</svg>", page, flags=re.S)
 
 
+def cells(heatmap: str) -> int:
+    """The heatmap's cells: one square subpath each (M x y h c v c h -c z)."""
+    return len(re.findall(r"h\d+v\d+h-\d+z", heatmap))
+
+
 def section(page: str, element_id: str) -> str:
     match = re.search(rf'<(svg|table) id="{element_id}".*?</\1>', page, flags=re.S)
     assert match, f"no #{element_id} in the page"
@@ -94,7 +99,10 @@ def test_passed_report_shows_score_and_verdicts():
     assert_self_contained(page)
     assert "100 / 100" in page and "all tests passed" in page
     assert "isolation: bubblewrap" in page
-    assert "distinct-dims" in page and "60 / 60" in page and ">pass<" in page
+    assert "2 of 2 tests passed" in page
+    # passed tests fold into a <details> that lists them
+    assert re.search(r"<details[^>]*><summary[^>]*>2 passed tests</summary>.*distinct-dims.*60/60",
+                     page, flags=re.S)
     assert "on par with the vectorized reference" in page and "1.1×" in page
     assert CAPTION not in page  # nothing failed, so no heatmap
 
@@ -103,17 +111,20 @@ def test_failed_report_shows_diagnoses_heatmap_speed_and_cell_errors():
     page = render_report(failed_result())
     assert_self_contained(page)
     assert "62 / 100" in page and "isolation: basic" in page
-    # one table per function, with its subtotal
-    assert page.count('class="cg-tests"') == 2
+    # per function, with its subtotal: findings first, then failed tests, then passed folded
     assert "38 / 58 points" in page and "24 / 42 points" in page
+    backward = page[page.index("38 / 58 points"):page.index("24 / 42 points")]
+    assert backward.index("dx-not-cropped") < backward.index("<table") < backward.index("<details")
     assert ">fail<" in page and ">timeout<" in page and ">error<" in page
     for diagnosis in (CROP, PADDING):
-        assert diagnosis.slug in page and diagnosis.message in page and diagnosis.hint in page
-    # the heatmap: one <rect> per cell, dark red for the largest error, light for none
-    (heat,) = [s for s in svg_blocks(page) if 'aria-label="error heatmap"' in s]
-    assert heat.count("<rect") == 6
+        assert page.count(diagnosis.message) == 1 and diagnosis.hint in page
+    # the heatmap: its cells (one path per colour), dark red for the largest error, light for
+    # none, its axes named, the case's shape and the error scale
+    (heat,) = [s for s in svg_blocks(page) if 'aria-label="error heatmap' in s]
+    assert cells(heat) == 6
     assert f'fill="{_heat(1.0)}"' in heat and f'fill="{_heat(0.0)}"' in heat
-    assert CAPTION in page
+    assert re.findall(r'class="cg-axis"[^>]*>([^<]*)<', heat) == ["H", "W →"]
+    assert CAPTION in page and "shape (2, 3, 2, 3)" in page and 'class="cg-legend"' in page
     # speed and the python-loops hint
     assert "31.4×" in page and "python-loops" in page and LOOPS.hint in page
     # the learner's own cell errors: number, kind, message and the traceback in <pre>
@@ -137,18 +148,18 @@ def test_error_report_says_why():
 
 def test_oversized_heatmap_is_cut_to_24_by_24():
     big = [[0.5] * 40 for _ in range(30)]
-    test = TestResult("big", "f", "core", "failed", 0, 1, "wrong", heatmap=big)
+    test = TestResult("big", "f", "core", "failed", 0, 1, "wrong", PADDING, heatmap=big)
     page = render_report(GradeResult("ex", "s.py", "graded", 0, 1, (test,)))
     (heat,) = svg_blocks(page)
-    assert heat.count("<rect") == 24 * 24
+    assert cells(heat) == 24 * 24
 
 
 def test_heatmap_with_bad_values_still_renders():
-    test = TestResult("odd", "f", "core", "failed", 0, 1, "wrong",
+    test = TestResult("odd", "f", "core", "failed", 0, 1, "wrong", PADDING,
                       heatmap=[[float("nan"), -3.0, 7.0, "x"]])  # type: ignore[list-item]
     page = render_report(GradeResult("ex", "s.py", "graded", 0, 1, (test,)))
     (heat,) = svg_blocks(page)
-    assert heat.count("<rect") == 4
+    assert cells(heat) == 4
     assert f'fill="{_heat(0.0)}"' in heat and f'fill="{_heat(1.0)}"' in heat
 
 
@@ -159,7 +170,7 @@ def test_check_is_a_fragment_with_inline_styles_only():
     for tag in ("<!doctype", "<html", "<head", "<body", "<style", "<script", "<link"):
         assert tag not in fragment.lower()
     assert fragment.lstrip().startswith("<div")
-    assert "62 / 100" in fragment and "<svg" in fragment and "<rect" in fragment
+    assert "62 / 100" in fragment and "<svg" in fragment and "<path" in fragment
     assert CROP.hint in fragment and "ZeroDivisionError" in fragment and "python-loops" in fragment
 
 
@@ -171,7 +182,7 @@ def test_check_and_report_share_the_same_markup():
         return re.findall(r'<table class="cg-tests".*?</table>', page, flags=re.S)
 
     assert tables(render_check(result)) == tables(render_report(result))
-    assert len(tables(render_check(result))) == 2
+    assert len(tables(render_check(result))) == 4  # failed and passed tests of two functions
 
 
 # --- escaping and length caps ------------------------------------------------------------------
