@@ -30,7 +30,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader import exercises, grade, html, kernel, sandbox
+from grader import exercises, grade, html, kernel, sandbox, view
 from grader.models import (
     CellError,
     Diagnosis,
@@ -318,7 +318,10 @@ def gradescope(result: GradeResult) -> dict:
               "status": "passed" if t.status == "passed" else "failed",
               "output": "\n".join(filter(None, [t.message, t.diagnosis and t.diagnosis.hint]))}
              for t in result.tests]
-    return {"score": result.score, "output": result.message or f"{result.score:g}/{result.max_score:g}",
+    mistake = view.main_mistake(result)
+    output = result.message or f"{result.score:g}/{result.max_score:g}" + (
+        f"; main mistake: {mistake}" if mistake else "")
+    return {"score": result.score, "output": output,
             "execution_time": result.duration_s, "tests": tests}
 
 
@@ -332,13 +335,14 @@ def gradebook_csv(graded: list[Graded]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["submission", "exercise", "status", "score", "max_score", "tests_passed",
-                     "tests_total", "cell_errors", "message", "report"])
+                     "tests_total", "cell_errors", "main_mistake", "message", "report"])
     for g in graded:
         r = g.result
         passed = sum(t.status == "passed" for t in r.tests)
         writer.writerow([_cell(v) for v in (
             g.submission.name, r.exercise, r.status, f"{r.score:g}", f"{r.max_score:g}", passed,
-            len(r.tests), len(r.cell_errors), r.message, f"submissions/{g.submission.key}/report.html")])
+            len(r.tests), len(r.cell_errors), view.main_mistake(r), r.message,
+            f"submissions/{g.submission.key}/report.html")])
     return buffer.getvalue()
 
 
@@ -350,7 +354,8 @@ def write_summary(out: Path, graded: list[Graded]) -> Path:
     write_atomic(out / "index.html", html.render_index(entries))
     write_atomic(out / "grades.csv", gradebook_csv(graded))
     write_atomic(out / "results.json", json.dumps(
-        [{**g.result.to_json(), "key": g.submission.key} for g in graded], indent=2))
+        [{**g.result.to_json(), "key": g.submission.key, "main_mistake": view.main_mistake(g.result)}
+         for g in graded], indent=2))
     return out / "index.html"
 
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from grader import view
-from grader.models import Diagnosis, GradeResult
+from grader.models import GradeResult
 
 TRUNCATED = "[truncated]"
 TEXT_LIMIT = 2000  # messages, diagnoses, tracebacks: enough for a real traceback, not a novel
@@ -102,6 +102,7 @@ _ENV = Environment(
     lstrip_blocks=True,
 )
 _ENV.filters.update(cap=_cap, cap_tail=_cap_tail, num=_num, heat=_heat, heat_paths=_heat_paths,
+                    main_mistake=view.main_mistake,
                     safe_href=_safe_href)
 _ENV.globals.update(TEXT_LIMIT=TEXT_LIMIT, NAME_LIMIT=NAME_LIMIT, HEATMAP_MAX=HEATMAP_MAX)
 
@@ -126,9 +127,11 @@ def render_check(result: GradeResult) -> str:
 
 
 def render_index(entries: list[IndexEntry], title: str = "Class summary") -> str:
-    """The class summary page: score distribution, per-test pass rates, frequent mistakes,
-    submissions that could not be graded and links to every report."""
+    """The class summary page, in the order an instructor reads it: headline figures and the
+    score histogram; the most frequent mistakes per exercise, with who made them; what could not
+    be graded; then per exercise the tests not everyone passed and every submission by score."""
     percents = [_percent(e.result) for e in entries]
+    bins = _histogram(percents)
     return _ENV.get_template("index.html.j2").render(
         title=title,
         entries=entries,
@@ -136,9 +139,9 @@ def render_index(entries: list[IndexEntry], title: str = "Class summary") -> str
         errors=[e for e in entries if e.result.status == "error"],
         mean=statistics.fmean(percents) if percents else None,
         median=statistics.median(percents) if percents else None,
-        bins=_histogram(percents),
-        pass_rates=_pass_rates(entries),
-        mistakes=_mistakes(entries),
+        bins=bins,
+        ticks=_ticks(max((b.count for b in bins), default=0)),
+        exercises=_exercises(entries),
     )
 
 
@@ -163,9 +166,14 @@ def _histogram(percents: list[float]) -> list[_Bin]:
     return [_Bin(10 * i, 10 * i + 10, counts.get(i, 0)) for i in range(10)]
 
 
+def _ticks(top: int) -> list[int]:
+    """Whole-number y ticks from 0, at most five of them, the last at or above `top`."""
+    step = max(1, math.ceil(top / 4))
+    return list(range(0, max(top, 1) + step, step))[:6] if top else [0, 1]
+
+
 @dataclass(frozen=True)
 class _PassRate:
-    exercise: str
     id: str
     function: str
     tier: str
@@ -177,6 +185,40 @@ class _PassRate:
         return 100.0 * self.passed / self.total if self.total else 0.0
 
 
+@dataclass(frozen=True)
+class _Mistake:
+    key: str
+    message: str
+    students: tuple[IndexEntry, ...]
+
+
+@dataclass(frozen=True)
+class _Exercise:
+    """One exercise of the class: its frequent mistakes, speed notes, hard tests, submissions."""
+
+    slug: str
+    mistakes: tuple[_Mistake, ...]
+    speed_notes: tuple[_Mistake, ...]
+    hard: tuple[_PassRate, ...]  # tests below 100 %, hardest first
+    easy: int  # how many tests every graded submission passed
+    entries: tuple[IndexEntry, ...]  # best score first
+
+
+def _exercises(entries: list[IndexEntry]) -> list[_Exercise]:
+    by_exercise: dict[str, list[IndexEntry]] = {}
+    for entry in entries:
+        by_exercise.setdefault(entry.result.exercise, []).append(entry)
+    out = []
+    for slug in sorted(by_exercise):
+        mine = by_exercise[slug]
+        rates = _pass_rates(mine)
+        hard = tuple(r for r in rates if r.passed < r.total)
+        mistakes, notes = _mistakes(mine)
+        ranked = tuple(sorted(mine, key=lambda e: (-_percent(e.result), e.name)))
+        out.append(_Exercise(slug, mistakes, notes, hard, len(rates) - len(hard), ranked))
+    return out
+
+
 def _pass_rates(entries: list[IndexEntry]) -> list[_PassRate]:
     """Per hidden case, the share of graded submissions that passed it; hardest cases first."""
     passed: Counter = Counter()
@@ -185,29 +227,32 @@ def _pass_rates(entries: list[IndexEntry]) -> list[_PassRate]:
         if entry.result.status != "graded":
             continue  # nothing ran: counting those would make every case look equally hard
         for test in entry.result.tests:
-            key = (entry.result.exercise, test.id, test.function, test.tier)
+            key = (test.id, test.function, test.tier)
             total[key] += 1
             passed[key] += test.status == "passed"
     rows = [_PassRate(*key, passed=passed[key], total=n) for key, n in total.items()]
-    return sorted(rows, key=lambda r: (r.rate, -r.total, r.exercise, r.function, r.id))
+    return sorted(rows, key=lambda r: (r.rate, -r.total, r.function, r.id))
 
 
-@dataclass(frozen=True)
-class _Mistake:
-    slug: str
-    count: int
-    message: str
-
-
-def _mistakes(entries: list[IndexEntry]) -> list[_Mistake]:
-    """Each diagnosis slug with the number of submissions showing it (once per submission)."""
-    counts: Counter = Counter()
+def _mistakes(entries: list[IndexEntry]) -> tuple[tuple[_Mistake, ...], tuple[_Mistake, ...]]:
+    """Each finding's key with the submissions showing it (most frequent first), and apart, the
+    speed notes of correct but slow submissions."""
+    who: dict[str, list[IndexEntry]] = {}
     messages: dict[str, str] = {}
+    slow: dict[str, list[IndexEntry]] = {}
     for entry in entries:
-        found: list[Diagnosis] = [t.diagnosis for t in entry.result.tests if t.diagnosis]
-        found += [p.diagnosis for p in entry.result.performances if p.diagnosis]
-        for diagnosis in found:
-            messages.setdefault(diagnosis.slug, diagnosis.message)
-        counts.update({d.slug for d in found})
-    return [_Mistake(slug, n, messages[slug])
-            for slug, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+        for section in view.sections(entry.result):
+            for finding in section.findings:
+                messages.setdefault(finding.key, finding.message)
+                if entry not in who.setdefault(finding.key, []):
+                    who[finding.key].append(entry)
+            if section.speed and section.speed.note:
+                messages.setdefault(section.speed.note, section.speed.hint or section.speed.message)
+                if entry not in slow.setdefault(section.speed.note, []):
+                    slow[section.speed.note].append(entry)
+
+    def ranked(found: dict[str, list[IndexEntry]]) -> tuple[_Mistake, ...]:
+        return tuple(_Mistake(key, messages[key], tuple(people))
+                     for key, people in sorted(found.items(), key=lambda kv: (-len(kv[1]), kv[0])))
+
+    return ranked(who), ranked(slow)

@@ -131,3 +131,22 @@ def test_exercise_is_inferred_for_python_files(tmp_path):
     assert batch.infer_exercise(path, catalogue).slug == "conv_strided_dilated"
     path.write_text("print('hello')\n")
     assert batch.infer_exercise(path, catalogue) is None
+
+
+def test_main_mistake_in_the_gradebook_and_the_gradescope_output(tmp_path):
+    from grader.models import Diagnosis, GradeResult, TestResult
+
+    crop = Diagnosis("dx-not-cropped", "dx still includes the padding.", "Crop the padding.")
+    flip = Diagnosis("dx-kernel-not-flipped", "The kernel was not rotated.", "Rotate it.")
+    tests = (TestResult("a", "conv_backward", "core", "failed", 0, 5, "wrong", crop),
+             TestResult("b", "conv_backward", "core", "failed", 0, 5, "wrong", flip),
+             TestResult("c", "conv_backward", "core", "failed", 0, 5, "wrong", flip),
+             TestResult("d", "conv_backward", "core", "passed", 5, 5))
+    result = GradeResult("conv_backward", "x.py", "graded", 5, 20, tests)
+    sub = batch.Submission("x.py", tmp_path / "x.py", "x.py")
+    rows = list(csv.DictReader(batch.gradebook_csv([batch.Graded(sub, result)]).splitlines()))
+    assert rows[0]["main_mistake"] == "dx-kernel-not-flipped"  # explains two tests, crop one
+    assert "main mistake: dx-kernel-not-flipped" in batch.gradescope(result)["output"]
+    batch.write_summary(tmp_path, [batch.Graded(sub, result)])
+    (doc,) = json.loads((tmp_path / "results.json").read_text())
+    assert doc["main_mistake"] == "dx-kernel-not-flipped"

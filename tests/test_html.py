@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -13,6 +14,7 @@ from grader.html import (
     _cap_tail,
     _heat,
     _num,
+    _ticks,
     render_check,
     render_index,
     render_report,
@@ -270,10 +272,10 @@ def test_index_page_numbers():
     mean = (100 + 95 + 62 + 61 + 5 + 0) / 6
     assert f"{mean:.1f} %" in page and "61.5 %" in page  # mean and median
     # every submission is listed with its link, score, status and cell-error count
-    table = section(page, "submissions")
-    for name in ("ann", "ben", "cat", "dan", "eve", "fay"):
-        assert f'href="{name}.html"' in table
-    assert "95 / 100" in table and ">error<" in table
+    table = section(page, "submissions-conv_forward")
+    # every submission of the exercise, best score first, with its link, score and main mistake
+    assert re.findall(r'href="(\w+)\.html"', table) == ["ann", "ben", "cat", "dan", "eve", "fay"]
+    assert "95 / 100" in table and ">error<" in table and PADDING.slug in table
     # the one that could not be graded, with its reason
     errors = section(page, "errors")
     assert "fay" in errors and "SyntaxError (line 1)" in errors
@@ -292,18 +294,52 @@ def test_index_histogram_has_one_bar_per_non_empty_bin():
 
 def test_pass_rates_put_the_most_failed_case_first():
     page = render_index(class_entries())
-    table = section(page, "pass-rates")
+    table = section(page, "pass-rates-conv_forward")
     order = re.findall(r"<span[^>]*>(core-a|core-b|edge-c)</span>", table)
     assert order == ["edge-c", "core-b", "core-a"]  # 2/5, 3/5, 4/5 passed: the error one not counted
     assert "40 %" in table and "2/5" in table and "80 %" in table
 
 
+def test_pass_rates_list_only_tests_below_100_percent():
+    entries = [e for e in class_entries() if e.name in ("ann", "cat")]
+    page = render_index(entries)
+    assert re.findall(r"<span[^>]*>(core-a|core-b|edge-c)</span>",
+                      section(page, "pass-rates-conv_forward")) == ["edge-c"]
+    assert "2 other tests passed by every graded submission." in page
+
+
 def test_most_frequent_mistakes_count_submissions_not_tests():
     page = render_index(class_entries())
-    table = section(page, "mistakes")
+    table = section(page, "mistakes-conv_forward")
     assert PADDING.slug in table and PADDING.message in table
-    # eve fails three tests with it, dan two, cat one: three submissions
+    # eve fails three tests with it, dan two, cat one: three submissions, each linked
     assert re.search(r">\s*3\s*</td>", table)
+    assert re.findall(r'href="(\w+)\.html"', table) == ["cat", "dan", "eve"]
+
+
+def test_index_reads_top_down_and_keeps_speed_notes_apart():
+    slow = Performance("conv_forward", 40.0, "far slower than the reference", 80.0, 2.0, LOOPS)
+    entries = class_entries()
+    entries[0] = IndexEntry("ann", "ann.html", dataclasses.replace(
+        entries[0].result, performances=(slow,), performance=slow))
+    page = render_index(entries)
+    order = [page.index(marker) for marker in (
+        'id="histogram"', 'id="mistakes"', 'id="errors"', 'id="pass-rates-conv_forward"',
+        'id="submissions-conv_forward"')]
+    assert order == sorted(order)
+    assert "python-loops" not in section(page, "mistakes-conv_forward")
+    notes = page[page.index('class="cg-speed-notes"'):page.index('id="errors"')]
+    assert "python-loops" in notes and 'href="ann.html"' in notes
+    # whole-number ticks only, from 0 to at least the tallest bar
+    ticks = [int(t) for t in re.findall(r'class="cg-tick"[^>]*>(\d+)<', section(page, "histogram"))]
+    assert ticks == [0, 1, 2]
+
+
+def test_histogram_ticks_are_whole_numbers():
+    for top in range(0, 40):
+        ticks = _ticks(top)
+        assert ticks[0] == 0 and ticks[-1] >= top and len(ticks) <= 6
+        assert all(isinstance(t, int) for t in ticks) and ticks == sorted(set(ticks))
 
 
 def test_empty_index_renders():
