@@ -100,6 +100,7 @@ _ENV = Environment(
     undefined=StrictUndefined,  # a typo in a template fails loudly in the tests, not silently
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.do"],
 )
 _ENV.filters.update(cap=_cap, cap_tail=_cap_tail, num=_num, heat=_heat, heat_paths=_heat_paths,
                     main_mistake=view.main_mistake,

@@ -10,7 +10,9 @@ from grader.models import Exercise, GradeResult, TestResult
 
 _LABELS = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT"}
 _COLORS = {"passed": "32", "failed": "31", "error": "31", "timeout": "33"}
-FAILED_SHOWN = 8  # failed tests listed per function before the rest are counted (--verbose: all)
+TARGET_LINES = 25  # a report fits a screen: failed tests beyond it are counted (--verbose: all)
+FAILED_SHOWN = 3, 8  # failed tests listed per function: at least, at most
+FINDINGS_IN_FULL = 2  # the rest of a function's findings are named on one line
 
 
 def _fmt(points: float) -> str:
@@ -65,16 +67,25 @@ def _speed_lines(speed: view.Speed, width: int) -> list[str]:
     return lines
 
 
-def _section_lines(section: view.Section, width: int, color: bool, verbose: bool) -> list[str]:
+def _section_lines(section: view.Section, width: int, color: bool, verbose: bool,
+                   shown_failed: int) -> list[str]:
     lines = [_short(f"{section.function}  {_fmt(section.points)}/{_fmt(section.max_points)} "
                     f"points, {len(section.passed)} of {section.total} tests passed", width)]
-    for finding in section.findings:
+    full = section.findings if verbose else section.findings[:FINDINGS_IN_FULL]
+    for finding in full:
         lines += _finding_lines(finding, width)
+    if len(section.findings) > len(full):
+        rest = ", ".join(f"{f.key} ({len(f.tests)})" for f in section.findings[len(full):])
+        lines += _wrap(f"also: {rest}; --verbose explains them", width, "  ")
     explained = {t for f in section.findings for t in f.tests}
     # the failures no finding explains first: those are the ones to read one by one
     failed = sorted(section.failed, key=lambda t: t.id in explained)
-    shown = failed if verbose else failed[:FAILED_SHOWN]
-    if failed:
+    shown = failed if verbose else failed[:shown_failed]
+    same = {(t.status, t.message) for t in failed}
+    if len(failed) > 1 and len(same) == 1 and not verbose:
+        lines.append(_short(f"  failed: all {len(failed)} tests, each with: {failed[0].message}",
+                            width))
+    elif failed:
         lines.append("  failed:")
         lines += _test_lines(shown, width, color)
         if len(failed) > len(shown):
@@ -113,8 +124,14 @@ def render_text(result: GradeResult, color: bool = False, width: int | None = No
                   f"score {_fmt(result.score)}/{_fmt(result.max_score)}"]
         return "\n".join(lines)
     lines += _cell_error_lines(result, width)
-    for section in view.sections(result):
-        lines += ["", *_section_lines(section, width, color, verbose)]
+    sections = view.sections(result)
+    # what is left of the screen after findings, counts and speed goes to the failed tests
+    fixed = len(lines) + 2 + sum(1 + len(_section_lines(s, width, color, False, 0)) for s in sections)
+    failing = sum(bool(s.failed) for s in sections)
+    share = (TARGET_LINES - fixed) // max(failing, 1)
+    shown = min(max(share, FAILED_SHOWN[0]), FAILED_SHOWN[1])
+    for section in sections:
+        lines += ["", *_section_lines(section, width, color, verbose, shown)]
     passed = sum(t.status == "passed" for t in result.tests)
     summary = (f"score {_fmt(result.score)}/{_fmt(result.max_score)}: {passed} of "
                f"{len(result.tests)} tests passed")

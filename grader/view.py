@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from grader import models
-from grader.models import Diagnosis, GradeResult, Performance, TestResult
+from grader.models import Diagnosis, FunctionFindings, GradeResult, Performance, TestResult
 
 
 @dataclass(frozen=True)
@@ -114,14 +114,32 @@ def detail_text(detail: dict | None) -> str:
     return "; ".join(parts)
 
 
-def _speed(perf: Performance) -> Speed:
+def _detail(finding: models.Finding) -> str:
+    """The finding's detail in words; a pattern's message already names the cases it fails."""
+    detail = finding.detail or {}
+    return detail_text({k: v for k, v in detail.items() if not (finding.kind == "pattern"
+                                                                  and k in ("when", "exact"))})
+
+
+def _speed(function: str, perf: Performance | None, summary: FunctionFindings | None) -> Speed | None:
+    if summary is not None and summary.speed is not None:
+        speed = summary.speed
+        return Speed(function, speed.ratio_to_reference, speed.message, speed.note or "", speed.hint)
+    if perf is None:
+        return None
     note = perf.diagnosis.slug if perf.diagnosis else ""
-    return Speed(perf.function, perf.ratio_to_reference, perf.verdict, note,
+    return Speed(function, perf.ratio_to_reference, perf.verdict, note,
                  perf.diagnosis.hint if perf.diagnosis else "")
 
 
-def _findings(tests: tuple[TestResult, ...]) -> tuple[Finding, ...]:
-    """Per-test diagnoses grouped by slug, the one explaining most failures first."""
+def _findings(tests: tuple[TestResult, ...], summary: FunctionFindings | None) -> tuple[Finding, ...]:
+    """The function's ranked findings; for a result document from before findings existed
+    (schema 1, e.g. reused from an earlier run), its tests' diagnoses grouped by slug."""
+    by_id = {t.id: t for t in tests}
+    if summary is not None:
+        return tuple(Finding(f.kind, f.key, f.message, f.hint, f.tests, _detail(f),
+                             heatmap_of(by_id.get(f.heatmap_test or "")))
+                     for f in summary.findings)
     failed = [t for t in tests if t.status != "passed" and t.diagnosis]
     counts = Counter(t.diagnosis.slug for t in failed)
     found = []
@@ -134,27 +152,19 @@ def _findings(tests: tuple[TestResult, ...]) -> tuple[Finding, ...]:
     return tuple(found)
 
 
-def _from_result(found: tuple[models.Finding, ...], tests: tuple[TestResult, ...]) \
-        -> tuple[Finding, ...]:
-    """The grader's own ranked findings of one function (schema 2), ready to show."""
-    by_id = {t.id: t for t in tests}
-    return tuple(Finding(f.kind, f.key, f.message, f.hint, f.tests, detail_text(f.detail),
-                         heatmap_of(by_id.get(f.heatmap_test or ""))) for f in found)
-
-
 def sections(result: GradeResult) -> list[Section]:
     """The result's functions in suite order, each with its findings, tests and speed."""
-    speeds = {p.function: _speed(p) for p in result.performances}
+    perfs = {p.function: p for p in result.performances}
     summaries = {f.function: f for f in result.functions}
     out = []
     for function in dict.fromkeys(t.function for t in result.tests):
         tests = tuple(t for t in result.tests if t.function == function)
         summary = summaries.get(function)
-        found = _from_result(summary.findings, tests) if summary else _findings(tests)
         out.append(Section(
             function, sum(t.points for t in tests), sum(t.max_points for t in tests),
-            found, tuple(t for t in tests if t.status != "passed"),
-            tuple(t for t in tests if t.status == "passed"), speeds.get(function)))
+            _findings(tests, summary), tuple(t for t in tests if t.status != "passed"),
+            tuple(t for t in tests if t.status == "passed"),
+            _speed(function, perfs.get(function), summary)))
     return out
 
 

@@ -8,6 +8,7 @@ untouched (score 0, no cell errors) and with the reference solution pasted into 
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 from unittest import mock
@@ -167,3 +168,20 @@ def test_notebook_check_grades_what_check_file_grades(kind, tmp_path):
     in_notebook = _score(_check_output(_run(nb, tmp_path)))
     assert by_file.status == "graded" and by_file.score == 100
     assert in_notebook == by_file.score
+
+
+@needs_kernel
+def test_check_output_of_one_bug_is_small_and_reads_as_text(tmp_path):
+    slug = "conv_backward"
+    nb = nbformat.read(ROOT / "notebooks" / f"{slug}.ipynb", as_version=4)
+    solution = next(c for c in nb.cells if "solution" in c.metadata.get("tags", []))
+    buggy = ROOT / "tests" / "submissions" / "buggy" / slug / "dx-kernel-not-flipped.py"
+    solution.source = buggy.read_text()
+    nb = _run(nb, tmp_path)
+    cell = next(c for c in nb.cells if "convgrade-check" in c.metadata.get("tags", []))
+    assert len(json.dumps(cell.outputs).encode()) < 30_000
+    (bundle,) = [o["data"] for o in cell.outputs if "text/plain" in o.get("data", {})]
+    text = bundle["text/plain"]
+    assert text.startswith(f"{slug}: this notebook") and "IPython.core.display" not in text
+    assert text.count("mistake: dx-kernel-not-flipped") == 1 and len(text.splitlines()) <= 25
+    assert bundle["text/html"].count("dx used the kernel without the 180-degree rotation") == 1
