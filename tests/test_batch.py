@@ -52,6 +52,7 @@ def graded(klass, tmp_path_factory):
     return out, batch.grade_batch([klass], out, jobs=2)
 
 
+@pytest.mark.slow
 def test_every_submission_has_a_report_and_a_row(graded):
     out, results = graded
     rows = list(csv.DictReader((out / "grades.csv").open()))
@@ -96,6 +97,7 @@ def test_rerun_skips_unchanged_and_regrades_changed(klass, graded, tmp_path):
     assert again[os.path.join("sub", "eve.py")].result.score < 100
 
 
+@pytest.mark.slow
 def test_kill_mid_batch_then_rerun_finishes_without_regrading(tmp_path):
     """Is a batch killed with SIGKILL resumed by a rerun, with no half-written file anywhere?"""
     src = tmp_path / "in"

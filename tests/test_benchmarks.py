@@ -8,10 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 
 
+@pytest.mark.slow
 def test_bench_torch_times_a_case_forward_and_backward():
     proc = subprocess.run(
         [sys.executable, "benchmarks/bench_torch.py", "--only", "k3 d2", "--dtype", "float32",

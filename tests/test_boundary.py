@@ -71,6 +71,7 @@ def test_hostile_function_scores_only_the_honest_part(grade_text, behaviour):
     assert lost and all(t.status != "passed" and t.message for t in lost)
 
 
+@pytest.mark.slow
 def test_reasons_are_named(grade_text):
     """Are timeouts, crashes, early exits and memory failures told apart in the messages?"""
     expected = {"loops-forever": "timed out", "os-exit": "exited early", "segfault": "SIGSEGV",

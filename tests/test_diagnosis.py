@@ -96,6 +96,7 @@ def test_reports_never_contain_expected_values_or_inputs(path):
         assert not leaked, (test.id, leaked[:5])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("slug", SLUGS)
 def test_naive_loops_get_full_marks_and_the_python_loops_note(slug):
     """Is a correct but loop-heavy solution told it is slow, without losing points, while the

@@ -71,10 +71,12 @@ def _without_timings(doc: dict) -> dict:
     """A result document without what depends on timing: its duration and the speed comparison
     (ratios, milliseconds, verdicts, the `python-loops` note, which function is the slowest).
     Which functions were timed stays: that depends only on which ones passed."""
+    functions = [{k: v for k, v in f.items() if k != "speed"} for f in doc.get("functions", [])]
     return {**{k: v for k, v in doc.items() if k not in ("duration_s", "performance", "performances")},
-            "timed": [p["function"] for p in doc.get("performances", [])]}
+            "timed": [p["function"] for p in doc.get("performances", [])], "functions": functions}
 
 
+@pytest.mark.slow
 @needs_dask
 def test_cluster_gradebook_equals_local_gradebook(klass, cluster, tmp_path):
     """Graded through the cluster, the class gets the same gradebook, byte for byte."""
@@ -106,6 +108,7 @@ def test_cluster_gradebook_equals_local_gradebook(klass, cluster, tmp_path):
     assert all(g.reused for g in again if g.result.status == "graded")
 
 
+@pytest.mark.slow
 @needs_dask
 @pytest.mark.parametrize("allowed_failures", [None, 0], ids=["retried", "recorded"])
 def test_a_worker_killed_mid_batch_loses_no_submission(cluster, tmp_path, allowed_failures):

@@ -47,6 +47,7 @@ def test_untouched_stub_scores_zero(slug):
         [t.message for t in value_cases if "not implemented" not in t.message]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("slug", SLUGS)
 def test_naive_loop_solution_scores_full_marks(slug):
     """Does an honest, slow, learner-style solution earn every point?"""

@@ -106,6 +106,7 @@ def _check(results: dict, out: Path, names: list[str]) -> None:
         assert "<script>alert" not in text and "onerror=alert" not in text.replace("onerror=alert(2)&gt;", "")
 
 
+@pytest.mark.slow
 def test_corpus_in_the_sandbox(tmp_path):
     if sandbox.isolation() != "sandbox":
         pytest.skip("bubblewrap is not available here: apt-get install bubblewrap")
@@ -115,6 +116,7 @@ def test_corpus_in_the_sandbox(tmp_path):
     assert all(g.result.isolation == "sandbox" for g in results.values() if g.result.tests)
 
 
+@pytest.mark.slow
 def test_corpus_with_basic_isolation(tmp_path, monkeypatch):
     """Without bubblewrap, everything but the cases listed as sandbox-only is still contained,
     and every report says "isolation: basic"."""
