@@ -39,6 +39,7 @@ from grader.models import (
     FunctionFindings,
     GradeResult,
     Performance,
+    QuizScore,
     Speed,
     TestResult,
 )
@@ -299,9 +300,12 @@ def result_from_json(doc: dict) -> GradeResult:
     fields = {k: doc[k] for k in ("exercise", "submission", "status", "score", "max_score",
                                   "message", "isolation", "duration_s") if k in doc}
     worst = max(perfs, key=lambda p: p.ratio_to_reference, default=None)
+    quiz = doc.get("quiz")
     return GradeResult(**fields, tests=tests, performances=perfs, performance=worst,
                        cell_errors=tuple(CellError(**c) for c in doc.get("cell_errors", [])),
-                       functions=tuple(_function_from_json(f) for f in doc.get("functions", [])))
+                       functions=tuple(_function_from_json(f) for f in doc.get("functions", [])),
+                       quiz=QuizScore(**{k: tuple(v) if isinstance(v, list) else v
+                                         for k, v in quiz.items()}) if quiz else None)
 
 
 def _function_from_json(doc: dict) -> FunctionFindings:
@@ -335,14 +339,16 @@ def gradebook_csv(graded: list[Graded]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["submission", "exercise", "status", "score", "max_score", "tests_passed",
-                     "tests_total", "cell_errors", "main_mistake", "message", "report"])
+                     "tests_total", "cell_errors", "main_mistake", "message", "report",
+                     "quiz_score", "quiz_max"])
     for g in graded:
         r = g.result
         passed = sum(t.status == "passed" for t in r.tests)
+        quiz = (f"{r.quiz.score:g}", f"{r.quiz.max_score:g}") if r.quiz else ("", "")
         writer.writerow([_cell(v) for v in (
             g.submission.name, r.exercise, r.status, f"{r.score:g}", f"{r.max_score:g}", passed,
             len(r.tests), len(r.cell_errors), view.main_mistake(r), r.message,
-            f"submissions/{g.submission.key}/report.html")])
+            f"submissions/{g.submission.key}/report.html", *quiz)])
     return buffer.getvalue()
 
 

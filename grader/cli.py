@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from grader import exercises, report, sandbox
+from grader.practice import cli as practice
 
 if TYPE_CHECKING:
     from grader.batch import Graded
@@ -89,6 +90,7 @@ def check(exercise: str, file_: Path | None, as_json: bool, html_path: Path | No
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
         click.echo(report.render_text(result, color=sys.stdout.isatty(), verbose=verbose))
+    practice.after_check(target, result, quiet=as_json)
     sys.exit(0 if result.passed else 1)
 
 
@@ -187,6 +189,10 @@ def _grade_with_progress(submissions: list[Path], out: Path, jobs: int,
     counts = report.render_batch_counts([(g.result, g.reused) for g in graded])
     click.echo(f"\n{counts}; class summary: {(out / 'index.html').resolve()}")
     return graded
+
+
+for _command in practice.COMMANDS:  # quiz, hint, interview, progress
+    cli.add_command(_command)
 
 
 def main() -> None:

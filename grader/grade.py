@@ -17,6 +17,7 @@ import nbformat
 from grader import findings, kernel, runner, sandbox, speed, suites
 from grader.boundary import CallOutcome, Channel, WorkerSession
 from grader.models import Exercise, GradeResult
+from grader.practice import questions
 
 MAX_SOURCE_BYTES = 1024 * 1024
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
@@ -28,8 +29,11 @@ def grade_file(exercise: Exercise, path: Path, display_name: str | None = None) 
     name = display_name or str(path)
     try:
         if path.suffix == ".ipynb":
-            return grade_notebook(exercise, read_notebook(path), name)
-        return grade_source(exercise, read_source(path), name)
+            nb = read_notebook(path)
+            sources = [c.source for c in nb.cells if c.cell_type == "code"]
+            return questions.attach(exercise, grade_notebook(exercise, nb, name), sources)
+        source = read_source(path)
+        return questions.attach(exercise, grade_source(exercise, source, name), [source])
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         return failed(exercise, name, reason)

@@ -67,9 +67,11 @@ T = TypeVar("T")
 
 
 def is_check_cell(cell: dict) -> bool:
-    """The generated notebooks' self-check cell: a learner aid, never run while grading."""
+    """The generated notebooks' self-check and questions cells: learner aids, never run while
+    grading."""
     tags = cell.get("metadata", {}).get("tags", [])
-    return "convgrade-check" in tags or "grader.notebook import check" in cell.get("source", "")
+    return bool({"convgrade-check", "convgrade-questions"} & set(tags)) or \
+        "grader.notebook import check" in cell.get("source", "")
 
 
 class LimitedKernelManager(AsyncKernelManager):

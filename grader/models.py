@@ -158,6 +158,20 @@ class CellError:
 
 
 @dataclass(frozen=True)
+class QuizScore:
+    """Points for an exercise's concept questions (a notebook's `answers`), kept apart from the
+    code's score so that an instructor can weigh them; `nudges` say what is wrong, not the answer."""
+
+    seed: int
+    score: float
+    max_score: float
+    correct: tuple[str, ...] = ()
+    wrong: tuple[str, ...] = ()
+    nudges: tuple[str, ...] = ()
+    message: str = ""
+
+
+@dataclass(frozen=True)
 class GradeResult:
     """The result document of one submission (grader.md), ready for JSON."""
 
@@ -174,6 +188,7 @@ class GradeResult:
     duration_s: float = 0.0
     cell_errors: tuple[CellError, ...] = ()
     functions: tuple[FunctionFindings, ...] = ()
+    quiz: QuizScore | None = None  # None: the submission has no `answers`
 
     @property
     def passed(self) -> bool:

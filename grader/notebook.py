@@ -29,6 +29,8 @@ from grader.models import Exercise
 SOLUTION_TAG = "solution"
 EXAMPLE_TAG = "example"
 CHECK_TAG = "convgrade-check"
+ANSWERS_TAG = "convgrade-answers"
+QUESTIONS_TAG = "convgrade-questions"  # a learner aid like the check cell: never run in grading
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 
@@ -72,6 +74,7 @@ def build(exercise: Exercise) -> nbformat.NotebookNode:
                           "Import what you need (NumPy is available)."),
         new_code_cell(exercise.stub.read_text().strip(), metadata={"tags": [SOLUTION_TAG]}),
         new_code_cell(example_source(exercise), metadata={"tags": [EXAMPLE_TAG]}),
+        *practice_cells(exercise),
         new_markdown_cell("## Check your solution\n\nThe cell below grades the code you have run in "
                           "this notebook against the hidden tests. Your code is replayed in a separate "
                           "process, so a crash or an endless loop there cannot take this notebook "
@@ -88,6 +91,28 @@ def build(exercise: Exercise) -> nbformat.NotebookNode:
     })
     nbformat.validate(nb)
     return nb
+
+
+def practice_cells(exercise: Exercise) -> list[nbformat.NotebookNode]:
+    """The concept questions: the learner's `answers` cell, then the cell that shows the
+    questions with the numbers of the answers' seed. Graded by `check(...)` and `grader grade`
+    alike, with points of their own."""
+    from grader.practice import questions
+
+    if not questions.path_of(exercise).is_file():
+        return []
+    return [
+        new_markdown_cell("## Concept questions\n\nThe questions an interviewer asks around this code. "
+                          "Run the answers cell, then the cell under it to see the questions with "
+                          "the numbers drawn from your `seed`; write each answer under its id and "
+                          "run the answers cell again. The check cell grades them, with points "
+                          "apart from the code's. In a terminal: `grader quiz "
+                          f"{exercise.slug}`."),
+        new_code_cell(questions.answers_template(exercise), metadata={"tags": [ANSWERS_TAG]}),
+        new_code_cell(f'from grader.practice.terminal import show_questions\n\n'
+                      f'show_questions("{exercise.slug}", answers)',
+                      metadata={"tags": [QUESTIONS_TAG]}),
+    ]
 
 
 def notebook_path(exercise: Exercise) -> Path:
@@ -113,7 +138,7 @@ def _is_check_statement(node: ast.stmt) -> bool:
         return any(alias.name.split(".")[0] == "grader" for alias in node.names)
     if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
         func = node.value.func
-        return (isinstance(func, ast.Name) and func.id == "check") or (
+        return (isinstance(func, ast.Name) and func.id in ("check", "show_questions")) or (
             isinstance(func, ast.Attribute) and func.attr == "check"
             and "notebook" in ast.unparse(func.value))
     return False
@@ -181,15 +206,19 @@ def check(slug: str) -> None:
 
     try:
         from grader import grade, html, report
+        from grader.practice import questions, terminal
 
+        exercise = resolve(slug)
         nb, numbers = history_notebook(slug, list(shell.history_manager.input_hist_raw))
-        result = grade.grade_notebook(resolve(slug), nb, "this notebook")
+        result = grade.grade_notebook(exercise, nb, "this notebook")
         # cell errors named by the input number the learner sees (In [k]), not by replay order
         result = dataclasses.replace(result, cell_errors=tuple(
             dataclasses.replace(e, cell=numbers[e.cell - 1]) if 0 < e.cell <= len(numbers) else e
             for e in result.cell_errors))
+        result = questions.attach(exercise, result, [cell.source for cell in nb.cells])
         display({"text/plain": report.render_text(result, width=100),
                  "text/html": html.render_check(result)}, raw=True)
+        print(terminal.notebook_epilogue(exercise, result))
     except Exception as exc:  # noqa: BLE001 - one line in the cell, never a grader traceback
         display(HTML(_error_html(f"could not grade this notebook: {type(exc).__name__}: {exc}")))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,19 @@ def grade_text(tmp_path):
         return grade.grade_source(exercise, source, "submission.py")
 
     return grade_it
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _progress_home(tmp_path_factory):
+    """No test records progress in the real home folder: every grader run of the suite, in this
+    process or in a subprocess, writes its progress database under a temporary CONVGRADE_HOME."""
+    saved = os.environ.get("CONVGRADE_HOME")
+    os.environ["CONVGRADE_HOME"] = str(tmp_path_factory.mktemp("convgrade-home"))
+    yield
+    if saved is None:
+        os.environ.pop("CONVGRADE_HOME", None)
+    else:
+        os.environ["CONVGRADE_HOME"] = saved
 
 
 def points_of(slug: str, function: str) -> float:

@@ -44,7 +44,8 @@ def test_notebook_structure(slug):
     assert nb.metadata["convgrade"] == {"exercise": slug}
     assert nb.metadata["kernelspec"]["name"] == "python3"
     tags = [c.metadata.get("tags", []) for c in nb.cells]
-    assert [t for t in tags if t] == [["solution"], ["example"], ["convgrade-check"]]
+    assert [t for t in tags if t] == [["solution"], ["example"], ["convgrade-answers"],
+                                      ["convgrade-questions"], ["convgrade-check"]]
     assert nb.cells[0].source.startswith("# ") and "## " not in nb.cells[0].source.split("\n")[0][1:]
     assert nb.cells[-1].source == f'from grader.notebook import check\n\ncheck("{slug}")'
     assert all(c.cell_type != "code" or not c.outputs for c in nb.cells)
