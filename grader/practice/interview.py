@@ -17,6 +17,8 @@ from grader.exercises import ROOT
 from grader.models import Exercise, GradeResult
 from grader.practice.progress import Interview, Progress, ProgressError, Run
 
+_FOLLOWUPS = r"^##[^\n]*\bfollow-ups?\b[^\n]*$"  # "## Interview follow-ups", "## Follow-up questions"
+
 
 @dataclass(frozen=True)
 class Summary:
@@ -87,9 +89,10 @@ def finish(progress: Progress, exercise: Exercise, interview: Interview, at: flo
 
 
 def followups(exercise: Exercise) -> tuple[str, ...]:
-    """The items of the statement's "Follow-up questions" section (its list, or its paragraphs)."""
+    """The items of the statement's follow-up section (its list, or its paragraphs); the lines
+    before the list introduce it and are left out."""
     text = (exercise.path / "README.md").read_text()
-    match = re.search(r"^##\s+Follow-up questions?\s*$(.*?)(?=^##\s|\Z)", text, re.M | re.S | re.I)
+    match = re.search(_FOLLOWUPS + r"(.*?)(?=^##\s|\Z)", text, re.M | re.S | re.I)
     if not match:
         return ()
     items: list[str] = []
@@ -105,8 +108,7 @@ def followups(exercise: Exercise) -> tuple[str, ...]:
 def statement(exercise: Exercise) -> str:
     """The statement as the candidate sees it: the README without its follow-up questions."""
     text = (exercise.path / "README.md").read_text()
-    return re.sub(r"^##\s+Follow-up questions?\s*$.*?(?=^##\s|\Z)", "", text,
-                  flags=re.M | re.S | re.I).rstrip()
+    return re.sub(_FOLLOWUPS + r".*?(?=^##\s|\Z)", "", text, flags=re.M | re.S | re.I).rstrip()
 
 
 def clock(seconds: float) -> str:

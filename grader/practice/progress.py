@@ -103,6 +103,7 @@ class Progress:
         try:
             with self._errors():
                 self._migrate()
+                self.db.execute("PRAGMA synchronous=NORMAL")  # WAL: safe, one sync per checkpoint
         except ProgressError:
             self.db.close()
             raise
@@ -117,9 +118,17 @@ class Progress:
     def _errors(self) -> Iterator[None]:
         try:
             yield
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise self._damaged(exc) from None
+            raise ProgressError(f"progress database {self.path} stayed locked by another grader for "
+                                f"{BUSY_TIMEOUT_S:g} s; try again") from None
         except sqlite3.Error as exc:
-            raise ProgressError(f"progress database {self.path}: {exc} (move it away to start "
-                                "afresh, or set CONVGRADE_HOME to another folder)") from None
+            raise self._damaged(exc) from None
+
+    def _damaged(self, exc: sqlite3.Error) -> ProgressError:
+        return ProgressError(f"progress database {self.path}: {exc} (move it away to start afresh, "
+                             "or set CONVGRADE_HOME to another folder)")
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
