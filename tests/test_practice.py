@@ -186,9 +186,13 @@ def test_progress_shows_best_attempts_first_pass_mistakes_and_a_chart(home, tmp_
     assert "<script>" not in page and "&lt;script&gt;" in page and "<polyline" in page
 
 
-def test_progress_with_nothing_recorded_says_how_to_start(home):
+def test_progress_with_nothing_recorded_says_how_to_start(home, tmp_path):
     proc = grader("progress")
     assert proc.returncode == 0 and "No progress recorded yet" in proc.stdout
+    (tmp_path / "file").write_text("")
+    proc = grader("progress", "--html", str(tmp_path / "file" / "p.html"))
+    assert proc.returncode == 2 and proc.stderr.startswith("grader: error: cannot write")
+    assert "Traceback" not in proc.stderr
 
 
 WRITER = """

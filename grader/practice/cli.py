@@ -142,7 +142,10 @@ def progress(html_path: Path | None) -> None:
         if html_path is not None:
             from grader import batch
 
-            batch.write_atomic(html_path, page.render(db))
+            try:
+                batch.write_atomic(html_path, page.render(db))
+            except OSError as exc:
+                _fail(f"cannot write {html_path}: {exc.strerror or exc}")
             click.echo(f"\nwrote {html_path}")
 
 
