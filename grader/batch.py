@@ -325,6 +325,8 @@ def gradescope(result: GradeResult) -> dict:
     mistake = view.main_mistake(result)
     output = result.message or f"{result.score:g}/{result.max_score:g}" + (
         f"; main mistake: {mistake}" if mistake else "")
+    if result.quiz:
+        output += f"; concept questions {result.quiz.score:g}/{result.quiz.max_score:g} (not in the score)"
     return {"score": result.score, "output": output,
             "execution_time": result.duration_s, "tests": tests}
 

@@ -335,6 +335,9 @@ def test_notebook_answers_get_the_same_points_from_check_and_grade(home, tmp_pat
     (row,) = list(csv.DictReader((out / "grades.csv").open()))
     assert (row["score"], row["quiz_score"], row["quiz_max"]) == ("100", f"{got:g}", f"{top:g}")
     assert not doc["cell_errors"]  # the questions cell is a learner aid, not run in grading
+    gradescope = json.loads(next((out / "submissions").glob("*/results.json")).read_text())
+    assert gradescope["score"] == 100
+    assert f"concept questions {got:g}/{top:g} (not in the score)" in gradescope["output"]
     report = next((out / "submissions").glob("*/report.html")).read_text()
     assert f"concept questions: {got:g} / {top:g}, apart from the score" in report
 
