@@ -192,6 +192,13 @@ def test_seed_snippets_are_the_wrong_lines():
     """The 'which line' questions built from the seed's code point at the seed's broken lines."""
     q = {q.id: q for q in questions.load(exercises.resolve("conv_backward"))}["seed-backward-line"]
     assert q.snippet.splitlines()[q.answer - 1].strip() == "C, H, W = x.shape"
+    with pytest.raises(ValueError, match="too many values to unpack") as failed:
+        snippet(q, fixed=False)["conv_backward"](z(1, 4, 5, 5), z(1, 3, 7, 7), z(4, 3, 3, 3), z(4))
+    assert failed.traceback[-1].lineno + 1 == q.answer  # the first line that fails is the answer
+    q = {q.id: q for q in questions.load(exercises.resolve("conv_forward"))}["shadowed-weights-line"]
+    with pytest.raises(AttributeError, match="'int' object has no attribute 'shape'") as failed:
+        snippet(q, fixed=False)["conv_forward"](z(1, 3, 7, 7), z(4, 3, 3, 3), z(4))
+    assert failed.traceback[-1].lineno + 1 == q.answer + 1  # fails on the line after the rebinding
     q = {q.id: q for q in questions.load(exercises.resolve("conv_strided_dilated"))}["seed-stride-line"]
     assert "(stride - 1) * (FH - 1)" in q.snippet.splitlines()[q.answer - 1]
 
@@ -245,3 +252,95 @@ def test_answers_template_names_every_question():
     answers = questions.answers_in([template])
     assert set(answers) == {"seed"} | {q.id for q in questions.load(exercise)}
     assert questions.score(exercise, answers).score == 0
+
+
+def snippet(q: questions.Question, fixed: bool) -> dict:
+    """The question's snippet run as code, as printed or with its wrong line corrected."""
+    lines = q.snippet.splitlines()
+    if fixed:
+        lines[q.answer - 1] = q.fix
+    namespace = {"np": np}
+    exec("\n".join(lines), namespace)  # noqa: S102 - the project's own question data
+    return namespace
+
+
+def _agrees(probe, namespace) -> bool:
+    try:
+        return bool(probe(namespace))
+    except (ValueError, IndexError, TypeError):
+        return False
+
+
+RNG = np.random.default_rng(17)
+
+
+def _probe_flip(ns):
+    a, v = RNG.standard_normal(7), RNG.standard_normal(4)
+    return np.allclose(ns["convolve_full"](a, v), ref("conv1d").convolve1d(a, v))
+
+
+def _probe_same(ns):
+    x, w = RNG.standard_normal((1, 1, 9)), RNG.standard_normal((1, 1, 4))
+    before, after = ns["same_pads"](4, 1)
+    same = ref("conv1d").conv1d(x, w, padding="same")
+    return np.allclose(same, ref("conv1d").conv1d(np.pad(x, ((0, 0), (0, 0), (before, after))), w))
+
+
+def _probe_bias(ns):
+    x, w, b = RNG.standard_normal((2, 3, 6, 7)), RNG.standard_normal((4, 3, 3, 2)), RNG.standard_normal(4)
+    out = ref("conv_forward").conv_forward(x, w, b, stride=2)
+    return np.isclose(ns["conv_at"](x, w, b, 1, 2, 1, 2, 2), out[1, 2, 1, 2])
+
+
+def _probe_scatter(ns):
+    x, w = RNG.standard_normal((2, 3, 7, 6)), RNG.standard_normal((4, 3, 3, 2))
+    out = ref("conv_forward").conv_forward(x, w, np.zeros(4), stride=2, padding=1)
+    dout = RNG.standard_normal(out.shape)
+    dx = ref("conv_backward").conv_backward(dout, x, w, stride=2, padding=1)[0]
+    return np.allclose(ns["conv_dx"](dout, x, w, 2, 1), dx)
+
+
+def _probe_crop(ns):
+    dxp = RNG.standard_normal((1, 2, 5, 6))
+    return all(np.array_equal(ns["crop"](dxp, p), dxp[:, :, p:5 - p, p:6 - p]) for p in (0, 1))
+
+
+def _probe_tap(ns):
+    x = RNG.standard_normal((1, 1, 11, 12))
+    u, v, s, d = 1, 2, 2, 3
+    w = np.zeros((1, 1, 2, 3))
+    w[0, 0, u, v] = 1.0
+    out = ref("conv_strided_dilated").conv2d(x, w, stride=s, dilation=d)
+    return np.isclose(ns["tap"](x, 1, 0, u, v, s, d), out[0, 0, 1, 0])
+
+
+def _probe_pool(ns):
+    x = RNG.permutation(2 * 3 * 7 * 7).reshape(2, 3, 7, 7).astype(float)  # no ties
+    out = ref("pooling").max_pool_forward(x, 3, 2)
+    dout = RNG.standard_normal(out.shape)
+    return np.allclose(ns["max_pool_dx"](dout, x, 3, 2), ref("pooling").max_pool_backward(dout, x, 3, 2))
+
+
+PROBES = {"flip-line": _probe_flip, "same-even-kernel-line": _probe_same, "bias-line": _probe_bias,
+          "scatter-line": _probe_scatter, "crop-line": _probe_crop, "tap-index-line": _probe_tap,
+          "accumulate-line": _probe_pool}
+
+
+def line_questions():
+    for slug in SLUGS:
+        for q in questions.load(exercises.resolve(slug)):
+            if q.kind == "line" and q.fix:
+                yield pytest.param(q, id=f"{slug}::{q.id}")
+
+
+@pytest.mark.parametrize("question", list(line_questions()))
+def test_wrong_line_is_the_only_thing_wrong(question):
+    """Run as printed, the snippet disagrees with the reference; with only its answer line
+    corrected, it agrees: the answer is the wrong line, and the only one."""
+    probe = PROBES[question.id]
+    assert not _agrees(probe, snippet(question, fixed=False))
+    assert _agrees(probe, snippet(question, fixed=True))
+
+
+def test_every_corrected_snippet_is_probed():
+    assert {q.values[0].id for q in line_questions()} == set(PROBES)

@@ -7,7 +7,8 @@ A question is one of four kinds:
 - `choice`: options, one of them `correct`; every wrong option says `why` it is wrong, and those
   taken from the seed texts name their `claim`; true/false questions are choices between
   "True" and "False";
-- `line`: a numbered `snippet` and the number of its wrong line.
+- `line`: a numbered `snippet`, the number of its wrong line and, as `fix`, that line corrected
+  (tests run the snippet both ways against the reference).
 
 Learners' answers come from the terminal (text) or from a notebook's `answers` dict (Python
 literals, read from the source without running it), and both go through `judge`.
@@ -34,7 +35,7 @@ from grader.practice.formulas import FORMULAS
 KINDS = ("number", "shape", "choice", "line")
 LETTERS = "abcdefgh"
 ANSWERS_NAME = "answers"
-_KEYS = {"id", "kind", "points", "prompt", "explanation", "answer", "draw", "option", "snippet"}
+_KEYS = {"id", "kind", "points", "prompt", "explanation", "answer", "draw", "option", "snippet", "fix"}
 _OPTION_KEYS = {"text", "correct", "why", "claim"}
 
 
@@ -61,6 +62,7 @@ class Question:
     draw: dict = field(default_factory=dict)
     options: tuple[Option, ...] = ()
     snippet: str = ""
+    fix: str = ""  # the wrong line corrected (line questions), shown after an answer
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ def _question(path: Path, raw: dict) -> Question:
         q = Question(id=str(raw["id"]), kind=str(raw["kind"]), points=float(raw.get("points", 1)),
                      prompt=str(raw["prompt"]).strip(), explanation=str(raw["explanation"]).strip(),
                      answer=raw.get("answer"), draw=dict(raw.get("draw", {})), options=options,
-                     snippet=str(raw.get("snippet", "")).strip("\n"))
+                     snippet=str(raw.get("snippet", "")).strip("\n"), fix=str(raw.get("fix", "")))
     except (KeyError, TypeError) as exc:
         raise QuestionError(f"{where}: missing or invalid key {exc}") from None
     problem = _problem(q)
@@ -148,7 +150,8 @@ def draw_one(slug: str, q: Question, seed: int) -> Drawn:
         letter = LETTERS[[o.correct for o in q.options].index(True)]
         return Drawn(q, q.prompt, q.explanation, letter)
     if q.kind == "line":
-        return Drawn(q, q.prompt, q.explanation, q.answer)
+        fixed = f" Corrected, line {q.answer} reads: {q.fix.strip()}" if q.fix else ""
+        return Drawn(q, q.prompt, q.explanation + fixed, q.answer)
     rng = random.Random(f"{seed}:{slug}:{q.id}")  # str seeds are stable across runs and platforms
     formula = FORMULAS[str(q.answer)]
     accepted = set(inspect.signature(formula).parameters)

@@ -24,11 +24,12 @@ _BARS = "▁▂▃▄▅▆▇█"
 _ASCII_BARS = "_.-=+*#@"
 
 
-def _wrap(text: str, indent: str = "") -> str:
-    """Wrapped to the terminal (at most 100 columns), or to 80 columns when piped."""
+def _wrap(text: str, indent: str = "", hang: str = "") -> str:
+    """Wrapped to the terminal (at most 100 columns), or to 80 columns when piped; `hang` is
+    added to the indent of continuation lines."""
     columns = shutil.get_terminal_size().columns if sys.stdout.isatty() else 80
     width = max(40, min(columns, 100) - 1)
-    return "\n".join(textwrap.fill(p, width, initial_indent=indent, subsequent_indent=indent)
+    return "\n".join(textwrap.fill(p, width, initial_indent=indent, subsequent_indent=indent + hang)
                      for p in text.split("\n"))
 
 
@@ -45,7 +46,7 @@ def render_question(d: questions.Drawn, number: int, total: int) -> str:
     if q.kind == "line":
         lines += [f"  {i:>2} | {line}" for i, line in enumerate(q.snippet.splitlines(), 1)]
     for letter, option in zip(questions.LETTERS, q.options):
-        lines.append(_wrap(f"{letter}) {option.text}", "  "))
+        lines.append(_wrap(f"{letter}) {option.text}", "  ", "   "))
     hint = {"number": "a number", "shape": "a shape like (2, 3, 7, 9)", "line": "a line number",
             "choice": "a letter"}[q.kind]
     lines.append(f"Your answer ({hint}; Enter skips):")
@@ -162,7 +163,7 @@ def render_summary(s: interview.Summary) -> str:
              f"in {s.checks} check(s), {first}, {pts(round(s.minutes, 2))} minutes allowed."]
     lines.append("\nFollow-up questions an interviewer asks next:")
     if s.followups:
-        lines += [_wrap(f"{i}. {item}", "  ") for i, item in
+        lines += [_wrap(f"{i}. {item}", "  ", "   ") for i, item in
                   enumerate(s.followups, 1)]
     else:
         lines.append(f"  (none in this statement yet; try `grader quiz {s.exercise}`)")
