@@ -294,7 +294,7 @@ def result_from_json(doc: dict) -> GradeResult:
         return Diagnosis(**d) if d else None
 
     tests = tuple(TestResult(**{**t, "diagnosis": diagnosis(t.get("diagnosis"))})
-                  for t in doc.get("tests", []))
+                  for t in [*doc.get("tests", []), *doc.get("extras", [])])
     perfs = tuple(Performance(**{**p, "diagnosis": diagnosis(p.get("diagnosis"))})
                   for p in doc.get("performances", []))
     fields = {k: doc[k] for k in ("exercise", "submission", "status", "score", "max_score",

@@ -94,6 +94,39 @@ def check(exercise: str, file_: Path | None, as_json: bool, html_path: Path | No
     sys.exit(0 if result.passed else 1)
 
 
+@cli.command("test", context_settings={"ignore_unknown_options": True})
+@click.argument("exercise")
+@click.option("--file", "file_", type=click.Path(dir_okay=False, path_type=Path),
+              help="Test this .py file or .ipynb notebook instead of the stub in the folder.")
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+def test_command(exercise: str, file_: Path | None, pytest_args: tuple[str, ...]) -> None:
+    """Run an exercise's hidden tests as a pytest session: one item per test.
+
+    EXERCISE is an exercise folder or its slug; PYTEST_ARGS go to pytest (-k, -x, -q, --lf,
+    --junitxml...). Items are named SLUG::CASE-ID (extra tests SLUG::FILE::TEST). Points and
+    verdicts are those of `grader check`. Exit status: pytest's (0 all passed, 1 some failed).
+
+    Examples:
+
+    \b
+        grader test conv_backward --file my_conv_backward.py -q
+        grader test conv_backward --file my_conv_backward.py -k stride2 -x
+        grader test conv_forward --file conv_forward.ipynb --junitxml report.xml
+        grader test conv_forward --file my_conv_forward.py -k test_more --lf
+    """
+    try:
+        target = exercises.resolve(exercise)
+    except exercises.ExerciseError as exc:
+        _fail(str(exc))
+    path = file_ or target.stub
+    if not path.is_file():
+        _fail(f"no such file: {path}")
+    _warn_if_basic()
+    from grader import pytest_plugin
+
+    sys.exit(pytest_plugin.run(target, path, list(pytest_args)))
+
+
 @cli.command("grade")
 @click.argument("submissions", nargs=-1, required=True,
                 type=click.Path(exists=True, file_okay=True, dir_okay=True, path_type=Path))

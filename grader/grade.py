@@ -7,16 +7,20 @@ and a one-line reason; nothing about a submission raises out of here.
 from __future__ import annotations
 
 import dataclasses
+import queue
 import re
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
-from grader import findings, kernel, runner, sandbox, speed, suites
+from grader import extras, findings, kernel, runner, sandbox, speed, suites
 from grader.boundary import CallOutcome, Channel, WorkerSession
-from grader.models import Exercise, GradeResult
+from grader.models import CellError, Exercise, GradeResult, Limits, Performance, TestResult
 from grader.practice import questions
 
 MAX_SOURCE_BYTES = 1024 * 1024
@@ -61,14 +65,71 @@ def grade_notebook(exercise: Exercise, nb: nbformat.NotebookNode, display_name: 
     limits = exercise.limits
 
     def grade_run(run: kernel.NotebookRun) -> GradeResult:
-        def replay() -> dict:
-            cells = [{"name": name, "source": _plain_python(source)} for name, source in run.ok_cells]
-            return {"cells": cells, "cell_timeout_s": limits.cell_timeout_s}
-
-        result = grade_session(exercise, replay, display_name, first=run.channel, where="notebook")
+        result = grade_session(exercise, _replay(run, limits), display_name, first=run.channel,
+                               where="notebook")
         return dataclasses.replace(result, cell_errors=tuple(run.errors))
 
     return kernel.run_notebook(nb, limits, limits.total_timeout_s, grade_run)
+
+
+def _replay(run: kernel.NotebookRun, limits: Limits) -> Callable[[], dict]:
+    """The load request of a fresh worker replaying the cells that ran cleanly in the kernel."""
+    def replay() -> dict:
+        cells = [{"name": name, "source": _plain_python(source)} for name, source in run.ok_cells]
+        return {"cells": cells, "cell_timeout_s": limits.cell_timeout_s}
+
+    return replay
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A submission loaded in its worker (`loaded` says whether it imported), for grading one
+    call at a time; `start` is when its time budget started."""
+
+    session: WorkerSession
+    loaded: CallOutcome
+    where: str  # file | notebook
+    start: float
+    cell_errors: tuple[CellError, ...] = ()
+
+
+@contextmanager
+def open_submission(exercise: Exercise, path: Path, name: str) -> Iterator[Opened]:
+    """A `.py` file or notebook loaded as `grade_file` loads it, kept open for the caller (a
+    notebook's kernel is served from a thread of its own meanwhile); OSError or ValueError
+    with a one-line reason when the file cannot be read."""
+    start, limits = time.monotonic(), exercise.limits
+    if path.suffix != ".ipynb":
+        load = {"source": read_source(path), "filename": name}
+        with WorkerSession(load, list(exercise.functions), limits) as session:
+            yield Opened(session, session.start(), "file", start)
+        return
+    nb = read_notebook(path)
+    handed: queue.Queue[Opened | BaseException] = queue.Queue()
+    done = threading.Event()
+
+    def hold(run: kernel.NotebookRun) -> None:
+        with WorkerSession(_replay(run, limits), list(exercise.functions), limits,
+                           first=run.channel) as session:
+            handed.put(Opened(session, session.start(), "notebook", start, tuple(run.errors)))
+            done.wait()
+
+    def serve() -> None:
+        try:
+            kernel.run_notebook(nb, limits, limits.total_timeout_s, hold)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            handed.put(exc)
+
+    thread = threading.Thread(target=serve, name="convgrade-notebook", daemon=True)
+    thread.start()
+    opened = handed.get()
+    try:
+        if isinstance(opened, BaseException):
+            raise opened
+        yield opened
+    finally:
+        done.set()
+        thread.join()
 
 
 def _plain_python(source: str) -> str:
@@ -94,16 +155,25 @@ def grade_session(exercise: Exercise, load: dict | Callable[[], dict], display_n
     with WorkerSession(load, list(exercise.functions), exercise.limits, first) as session:
         loaded = session.start()
         if loaded.kind != "value":
-            return _load_failed(exercise, display_name, loaded, time.monotonic() - start, where)
+            return load_failed(exercise, display_name, loaded, time.monotonic() - start, where)
         results = runner.run_cases(exercise, session, deadline, where)
+        results += extras.run_extras(exercise, session, deadline, where)
         performances = speed.measure(exercise, session, results, deadline)
-        sources = _sources(session.load)
+        sources = sources_of(session.load)
+    return assemble(exercise, display_name, results, performances, sources, start)
+
+
+def assemble(exercise: Exercise, name: str, results: list[TestResult],
+             performances: tuple[Performance, ...], sources: dict[str, list[str]],
+             start: float) -> GradeResult:
+    """The result document of graded tests: tracebacks with the submission's source lines,
+    findings per function, score."""
     results = [dataclasses.replace(r, traceback=with_source_lines(r.traceback, sources))
                if r.traceback else r for r in results]
     summaries = findings.summarize(exercise, results, performances)
     results = findings.explain_tests(results, summaries)
     return GradeResult(
-        exercise=exercise.slug, submission=display_name, status="graded",
+        exercise=exercise.slug, submission=name, status="graded",
         score=round(sum(r.points for r in results), 6), max_score=exercise.max_score,
         tests=tuple(results), duration_s=round(time.monotonic() - start, 3),
         isolation=sandbox.isolation(),
@@ -111,7 +181,7 @@ def grade_session(exercise: Exercise, load: dict | Callable[[], dict], display_n
         performances=performances, functions=summaries)
 
 
-def _sources(load: dict | Callable[[], dict]) -> dict[str, list[str]]:
+def sources_of(load: dict | Callable[[], dict]) -> dict[str, list[str]]:
     """The submitted source the grader holds, by the file or cell name its frames carry."""
     if not isinstance(load, dict):  # a notebook's cells, prepared only if a replay needs them
         return {}
@@ -138,7 +208,7 @@ def with_source_lines(trace: str, sources: dict[str, list[str]]) -> str:
     return "\n".join(lines)
 
 
-def _load_failed(exercise: Exercise, name: str, outcome: CallOutcome, duration: float,
+def load_failed(exercise: Exercise, name: str, outcome: CallOutcome, duration: float,
                  where: str) -> GradeResult:
     if outcome.kind == "raised":
         error = outcome.error

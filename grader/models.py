@@ -132,6 +132,11 @@ class TestResult:
     heatmap_shape: list[int] | None = None  # the shape of the output the heatmap maps
     heatmap_output: str = ""  # which output it maps, for functions returning several (dx, dw)
 
+    @property
+    def extra(self) -> bool:
+        """An instructor's pytest test (`file::test_name`), not a row of the case table."""
+        return "::" in self.id
+
 
 @dataclass(frozen=True)
 class Performance:
@@ -196,7 +201,8 @@ class GradeResult:
 
     def to_json(self) -> dict:
         doc = asdict(self)
-        doc["tests"] = [asdict(t) for t in self.tests]
+        doc["tests"] = [asdict(t) for t in self.tests if not t.extra]
+        doc["extras"] = [asdict(t) for t in self.tests if t.extra]
         doc["performances"] = [asdict(p) for p in self.performances]
         doc["cell_errors"] = [asdict(c) for c in self.cell_errors]
         doc["functions"] = [_function_json(f, self.tests) for f in self.functions]
