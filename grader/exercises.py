@@ -10,6 +10,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
+from grader import sandbox
 from grader.models import Exercise, Limits
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,11 +77,13 @@ def load(folder: Path) -> Exercise:
 
 
 def _extra_tests(meta_path: Path, names: list[str]) -> tuple[Path, ...]:
-    """The instructor's test files, relative to the exercise folder; each must exist."""
+    """The instructor's test files, relative to the exercise folder; each must exist. Their
+    folders are hidden from every worker from now on, before any learner code can start."""
     paths = tuple((meta_path.parent / str(name)).resolve() for name in names)
     for path in paths:
         if path.suffix != ".py" or not path.is_file():
             raise ExerciseError(f"{meta_path}: extra_tests: no such test file {path}")
+    sandbox.hide(*(p.parent for p in paths))
     return paths
 
 
