@@ -58,3 +58,11 @@ def test_first_command_runs_the_main_job(tmp_path):
 def test_catalogue_table_matches_grader_list():
     table = report.render_catalogue(exercises.discover())
     assert table in README
+
+
+def test_readme_shows_the_browser_tests_screenshots():
+    shown = re.findall(r"!\[[^\]]+\]\((docs/img/[\w-]+\.png)\)", README)
+    assert sorted(shown) == sorted(f"docs/img/{name}.png" for name in (
+        "class-summary", "report-partial", "report-graded", "report-error"))
+    for path in shown:
+        assert (ROOT / path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
