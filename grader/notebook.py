@@ -76,10 +76,12 @@ def build(exercise: Exercise) -> nbformat.NotebookNode:
         new_code_cell(example_source(exercise), metadata={"tags": [EXAMPLE_TAG]}),
         *practice_cells(exercise),
         new_markdown_cell("## Check your solution\n\nThe cell below grades the code you have run in "
-                          "this notebook against the hidden tests. Your code is replayed in a separate "
-                          "process, so a crash or an endless loop there cannot take this notebook "
-                          "down; each test gets its verdict, its points and, when it fails, the likely "
-                          "mistake. Run it again after every change."),
+                          "this notebook against the hidden tests, exactly as `grader check --file` "
+                          "would: the cells you ran are run again, as you typed them (magics "
+                          "included), in a separate kernel, so a crash or an endless loop there "
+                          "cannot take this notebook down. It names your mistake first, with a hint "
+                          "and where your output is wrong, then lists the failed tests. Run it again "
+                          "after every change."),
         new_code_cell(check_source(slug), metadata={"tags": [CHECK_TAG]}),
     ]
     for i, cell in enumerate(cells):
