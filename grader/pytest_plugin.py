@@ -215,10 +215,12 @@ class HiddenTest(pytest.Item):
         grading: Grading = self.config.pluginmanager.get_plugin("convgrade-grading")
         grader = grading.grader(exercise)
         started = time.monotonic()
-        if isinstance(self.test, ExtraTest):
-            result = grader.extra(self.test)
-        else:
-            result = grader.case(self.test)
+        try:
+            result = grader.extra(self.test) if isinstance(self.test, ExtraTest) \
+                else grader.case(self.test)
+        except SubmissionUnusable as exc:  # one failure says it; the other tests cannot run
+            self.session.shouldfail = f"could not grade {grading.submission}: {exc}"
+            raise
         self.user_properties += [("points", result.points), ("status", result.status),
                                  ("seconds", round(time.monotonic() - started, 3))]
         if result.status != "passed":

@@ -74,6 +74,14 @@ def test_k_selects_cases_by_id_and_junitxml_is_a_valid_report(tmp_path):
     assert cases["distinct-dims"] == {"failed": False, "points": 10.0, "max_points": 10.0}
 
 
+def test_a_file_that_cannot_be_imported_fails_once_with_the_reason(tmp_path):
+    (tmp_path / "mine.py").write_text("def conv_forward(:\n")
+    proc = grader_test(tmp_path, "conv_forward", "--file", "mine.py", "-q")
+    assert proc.returncode == 1
+    assert "your file could not be imported: SyntaxError" in proc.stdout
+    assert SUMMARY.search(proc.stdout)[0].startswith("1 failed in")
+
+
 def test_plugin_is_inert_unless_asked_for(tmp_path):
     """Not an entry point; loaded by hand without --submission, it collects nothing."""
     assert not [e for e in entry_points(group="pytest11") if e.value.startswith("grader")]
@@ -185,9 +193,12 @@ def test_check_grade_and_test_give_the_same_points_per_test(tmp_path):
         in_gradebook = {t["id"]: t["points"] for t in [*doc["tests"], *doc["extras"]]}
         assert checked == tested == in_gradebook == _check_points(graded[name]), name
         if slug == "conv_forward":
-            assert {"test_more::test_batch_images_are_independent",
-                    "test_more::test_bias_shifts_only_its_filter"} <= set(checked)
+            extra = {"test_more::test_batch_images_are_independent",
+                     "test_more::test_bias_shifts_only_its_filter"}
+            assert extra <= set(checked)
             assert doc["extras"] and doc["score"] == sum(checked.values())
+            gradescope = json.loads((out / "submissions" / doc["key"] / "results.json").read_text())
+            assert extra <= {t["name"].split(": ", 1)[1] for t in gradescope["tests"]}
 
 
 def test_readme_example_is_the_shipped_extra_test_file():
