@@ -218,7 +218,7 @@ def check(slug: str) -> None:
             dataclasses.replace(e, cell=numbers[e.cell - 1]) if 0 < e.cell <= len(numbers) else e
             for e in result.cell_errors))
         result = questions.attach(exercise, result, [cell.source for cell in nb.cells])
-        display({"text/plain": report.render_text(result, width=100),
+        display({"text/plain": report.render_text(result, width=80),
                  "text/html": html.render_check(result)}, raw=True)
         print(terminal.notebook_epilogue(exercise, result))
     except Exception as exc:  # noqa: BLE001 - one line in the cell, never a grader traceback
