@@ -1,24 +1,30 @@
-"""Reference for exercise 3: gradients dx, dw, db of the 2-D convolution layer (NCHW)."""
+"""Model answer for exercise 3: gradients dx, dw, db of the 2-D convolution layer (NCHW)."""
 
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
-from solutions._common import (
-    IntOrPair,
-    Pads,
-    check_channels,
-    col2im,
-    im2col_slices,
-    output_size,
-    pair,
-    phase_grid,
-    resolve_padding,
-)
+IntOrPair = int | tuple[int, int]
+
+
+def output_size(size: int, kernel: int, stride: int = 1, padding: int | tuple[int, int] = 0,
+                dilation: int = 1) -> int:
+    """Outputs along one axis: floor((size + before + after - dilation*(kernel-1) - 1) / stride) + 1.
+
+    `padding` is an int (both ends) or a (before, after) pair. ValueError when no window fits.
+    """
+    before, after = (padding, padding) if isinstance(padding, (int, np.integer)) else padding
+    extent = dilation * (kernel - 1) + 1  # the dilated kernel's span
+    out = (size + before + after - extent) // stride + 1
+    if out < 1:
+        raise ValueError(f"output size {out} < 1: input size {size} with padding ({before}, "
+                         f"{after}) is smaller than the effective kernel size {extent}")
+    return out
 
 
 def conv_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntOrPair = 1,
-                  padding: IntOrPair = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                  padding: IntOrPair | str = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients of conv_forward for dout (N, F, H_out, W_out): dx, dw, db shaped like x, w, (F,).
 
     db[f] = sum_{n,i,j} dout[n,f,i,j]
@@ -26,57 +32,51 @@ def conv_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntOrP
     dxpad[n,c,i*sh+u,j*sw+v] += sum_f dout[n,f,i,j] * w[f,c,u,v], then the padding is cropped.
     """
     N, C, H, W = x.shape
-    F, _, KH, KW = w.shape
-    check_channels(C, w.shape)
+    F, Cw, KH, KW = w.shape
+    if Cw != C:
+        raise ValueError(f"w has {Cw} input channels, x has C = {C}")
     sh, sw = pair(stride, "stride")
-    pads = resolve_padding(padding, (KH, KW), (sh, sw), (1, 1))
-    H_out, W_out = output_size((H, W), pads, (KH, KW), (sh, sw), (1, 1))
-    w = w.astype(dout.dtype, copy=False)  # float32 stays float32 throughout
-    x = x.astype(dout.dtype, copy=False)
-    w_cols = w.reshape(F, C * KH * KW).T  # (C*KH*KW, F)
-    dwb = np.zeros((C * KH * KW + 1, F), dout.dtype)  # dw transposed, and db as its last row
-    strided = (sh, sw) != (1, 1)
-    if strided:  # dx: summed by col2im in the loop below
-        dx = np.empty((N, C, H, W), dout.dtype)
-    else:  # dx: at stride 1, a forward pass again
-        dx = _dx_transposed(dout, w, pads, (H, W))
-    _, R = phase_grid((H, W), pads, (KH, KW), (sh, sw), (1, 1), H_out)  # the columns' rows are R wide
-    grad = np.zeros((N, F, H_out, R), dout.dtype)  # dout on the columns' grid: the junk gets 0
-    grad[..., :W_out] = dout
-    grad = grad.reshape(N, F, H_out * R)  # (N, F, H_out*R)
-    work = (F + C * KH * KW * strided) * H_out * W_out * dout.itemsize  # per image, besides cols
-    for n, cols in im2col_slices(x, pads, (KH, KW), (sh, sw), H_out, extra_bytes=work):
-        g = grad[n]  # (m, F, H_out*R)
-        # [dw^T; db] = cols @ dout^T per image, summed over images (the ones row of cols gives db):
-        # the tall operand on the left, which OpenBLAS runs faster than dout @ cols^T
-        dwb += (cols @ g.transpose(0, 2, 1)).sum(axis=0)  # (m, C*KH*KW + 1, F), summed
-        if strided:
-            # every tap's share of dx, (m, C*KH*KW, H_out*R), summed back onto x's cells
-            col2im(w_cols @ g, dx[n], pads, (KH, KW), (sh, sw), H_out)
-    dw = dwb[:-1].T.reshape(F, C, KH, KW)  # (C*KH*KW, F) -> (F, C, KH, KW)
-    return dx, dw, dwb[-1]  # db (F,)
+    (top, bottom), (left, right) = pads(padding, (KH, KW), (sh, sw))
+    H_out, W_out = output_size(H, KH, sh, (top, bottom)), output_size(W, KW, sw, (left, right))
+    if dout.shape != (N, F, H_out, W_out):  # explicit: a (1, F, ..) dout would broadcast silently
+        raise ValueError(f"dout has shape {dout.shape}, expected (N, F, H_out, W_out) = "
+                         f"{(N, F, H_out, W_out)}")
+    x, w = x.astype(dout.dtype), w.astype(dout.dtype)  # float32 stays float32 throughout
+    xp = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))  # (N, C, Hp, Wp)
+    win = sliding_window_view(xp, (KH, KW), axis=(2, 3))[:, :, ::sh, ::sw]  # (N, C, H_out, W_out, KH, KW)
+    cols = win.transpose(0, 1, 4, 5, 2, 3).reshape(N, C * KH * KW, H_out * W_out)  # im2col
+    g = dout.reshape(N, F, H_out * W_out)  # (N, F, P), P = H_out*W_out
+    db = g.sum(axis=(0, 2))  # (F,)
+    dw = np.einsum("nfp,nkp->fk", g, cols, optimize=True).reshape(F, C, KH, KW)  # sum over n and p
+    dcols = w.reshape(F, C * KH * KW).T @ g  # (C*KH*KW, F) @ (N, F, P) -> (N, C*KH*KW, P)
+    dcols = dcols.reshape(N, C, KH, KW, H_out, W_out)
+    dxp = np.zeros_like(xp)  # (N, C, Hp, Wp)
+    for u in range(KH):  # scatter each tap's share back onto the cells it read
+        for v in range(KW):
+            dxp[:, :, u:u + sh * H_out:sh, v:v + sw * W_out:sw] += dcols[:, :, u, v]  # += : overlaps
+    return dxp[:, :, top:top + H, left:left + W], dw, db  # dx (N, C, H, W): the padding cropped
 
 
-def _dx_transposed(dout: np.ndarray, w: np.ndarray, pads: Pads,
-                   size: tuple[int, int]) -> np.ndarray:
-    """Stride 1: dx is dout correlated with the flipped kernel, in- and out-channels swapped.
+def pair(value: IntOrPair, name: str, minimum: int = 1) -> tuple[int, int]:
+    """`3` -> `(3, 3)`; an `(h, w)` pair passes through; each an int >= minimum."""
+    h, w = tuple(value) if isinstance(value, (tuple, list)) and len(value) == 2 else (value, value)
+    if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum
+           for v in (h, w)):
+        raise ValueError(f"{name} must be an int >= {minimum} or a pair of them, got {value!r}")
+    return int(h), int(w)
 
-    dxpad[r] = sum_u dout[r - u] w[u] = sum_u D[r + u] w[K-1-u] per axis, with D = dout
-    zero-padded by K-1 on each side: a forward pass again, with padding K-1-p per side, and no
-    scatter-add. Where p > K-1, dout's outer rows only ever met xpad's padding: they are cropped.
-    """
-    N, F, H_out, W_out = dout.shape
-    _, C, KH, KW = w.shape
-    (top, bottom), (left, right) = pads
-    crop = dout[:, :, max(top - KH + 1, 0):H_out - max(bottom - KH + 1, 0),
-                max(left - KW + 1, 0):W_out - max(right - KW + 1, 0)]
-    dpads = ((max(KH - 1 - top, 0), max(KH - 1 - bottom, 0)),
-             (max(KW - 1 - left, 0), max(KW - 1 - right, 0)))
-    H, W = size  # x's: the correlation of crop, padded by dpads, with a KH x KW kernel
-    w_flip = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3).reshape(C, F * KH * KW)  # (C, F*KH*KW)
-    _, R = phase_grid(crop.shape[2:], dpads, (KH, KW), (1, 1), (1, 1), H)  # rows of dx R wide
-    dx = np.empty((N, C, H, R), dout.dtype)  # (N, C, H, R)
-    for n, cols in im2col_slices(crop, dpads, (KH, KW), (1, 1), H):
-        # (C, F*KH*KW) @ (n, F*KH*KW, H*R), no ones row (no bias): straight into dx
-        np.matmul(w_flip, cols[:, :-1], out=dx[n].reshape(len(cols), C, H * R))
-    return dx[..., :W]  # (N, C, H, W), a view: the junk columns past W dropped
+
+def pads(padding: IntOrPair | str, kernel: tuple[int, int],
+         stride: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int]]:
+    """((top, bottom), (left, right)) for an int, a pair, 'valid' or 'same' (stride 1 only)."""
+    if padding == "same":
+        if stride != (1, 1):
+            raise ValueError(f"padding='same' needs stride 1, got stride={stride}")
+        (th, tw) = (kernel[0] - 1, kernel[1] - 1)  # total zeros per axis; the odd one goes after
+        return (th // 2, th - th // 2), (tw // 2, tw - tw // 2)
+    if padding == "valid":
+        return (0, 0), (0, 0)
+    if isinstance(padding, str):
+        raise ValueError(f"padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+    ph, pw = pair(padding, "padding", minimum=0)
+    return (ph, ph), (pw, pw)

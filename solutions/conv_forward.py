@@ -1,38 +1,77 @@
-"""Reference for exercise 2: the 2-D convolution layer forward pass (NCHW, stride, zero padding)."""
+"""Model answer for exercise 2: the 2-D convolution layer forward pass (NCHW, stride, zero padding)."""
 
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
-from solutions._common import (
-    IntOrPair,
-    check_channels,
-    im2col_slices,
-    output_size,
-    pair,
-    phase_grid,
-    resolve_padding,
-)
+IntOrPair = int | tuple[int, int]
 
 
-def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: IntOrPair = 1,
-                 padding: IntOrPair = 0) -> np.ndarray:
-    """Cross-correlate x (N, C, H, W) with w (F, C, KH, KW), add b (F,): out (N, F, H_out, W_out).
+def output_size(size: int, kernel: int, stride: int = 1, padding: int | tuple[int, int] = 0,
+                dilation: int = 1) -> int:
+    """Outputs along one axis: floor((size + before + after - dilation*(kernel-1) - 1) / stride) + 1.
+
+    `padding` is an int (both ends) or a (before, after) pair. ValueError when no window fits.
+    """
+    before, after = (padding, padding) if isinstance(padding, (int, np.integer)) else padding
+    extent = dilation * (kernel - 1) + 1  # the dilated kernel's span
+    out = (size + before + after - extent) // stride + 1
+    if out < 1:
+        raise ValueError(f"output size {out} < 1: input size {size} with padding ({before}, "
+                         f"{after}) is smaller than the effective kernel size {extent}")
+    return out
+
+
+def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: IntOrPair = 1,
+                 padding: IntOrPair | str = 0) -> np.ndarray:
+    """Cross-correlate x (N, C, H, W) with w (F, C, KH, KW), add b (F,) or None: (N, F, H_out, W_out).
 
     out[n, f, i, j] = b[f] + sum_{c,u,v} w[f, c, u, v] * xpad[n, c, i*sh + u, j*sw + v]
     """
     N, C, H, W = x.shape
-    F, _, KH, KW = w.shape
-    check_channels(C, w.shape)
+    F, Cw, KH, KW = w.shape
+    for name, arr in (("x", x), ("w", w), ("b", b)):
+        if arr is not None and not np.issubdtype(arr.dtype, np.floating):
+            raise ValueError(f"conv_forward takes float32 or float64 arrays, got {name} of dtype "
+                             f"{arr.dtype}")
+    if Cw != C:
+        raise ValueError(f"w has {Cw} input channels, x has C = {C}")
+    if b is not None and b.shape != (F,):
+        raise ValueError(f"b must have shape (F,) = ({F},) or be None, got {b.shape}")
     sh, sw = pair(stride, "stride")
-    pads = resolve_padding(padding, (KH, KW), (sh, sw), (1, 1))
-    H_out, W_out = output_size((H, W), pads, (KH, KW), (sh, sw), (1, 1))
-    # the bias as one more weight column, which meets the row of ones that im2col_slices adds
-    w_rows = np.concatenate([w.reshape(F, C * KH * KW), b[:, None]], axis=1)  # (F, C*KH*KW + 1)
-    w_rows = w_rows.astype(x.dtype, copy=False)
-    _, R = phase_grid((H, W), pads, (KH, KW), (sh, sw), (1, 1), H_out)  # output rows R wide
-    out = np.empty((N, F, H_out, R), x.dtype)  # (N, F, H_out, R)
-    for n, cols in im2col_slices(x, pads, (KH, KW), (sh, sw), H_out):
-        # (F, C*KH*KW + 1) @ (n, C*KH*KW + 1, H_out*R) -> (n, F, H_out*R), straight into out
-        np.matmul(w_rows, cols, out=out[n].reshape(len(cols), F, H_out * R))
-    return out[..., :W_out]  # (N, F, H_out, W_out), a view: the junk columns past W_out dropped
+    (top, bottom), (left, right) = pads(padding, (KH, KW), (sh, sw))
+    H_out, W_out = output_size(H, KH, sh, (top, bottom)), output_size(W, KW, sw, (left, right))
+    xp = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))  # (N, C, Hp, Wp)
+    win = sliding_window_view(xp, (KH, KW), axis=(2, 3))[:, :, ::sh, ::sw]  # (N, C, H_out, W_out, KH, KW)
+    cols = win.transpose(0, 1, 4, 5, 2, 3).reshape(N, C * KH * KW, H_out * W_out)  # im2col: the copy
+    out = w.reshape(F, C * KH * KW).astype(x.dtype) @ cols  # (N, F, H_out*W_out): one batched GEMM
+    out = out.reshape(N, F, H_out, W_out)
+    if b is not None:
+        out += b.astype(x.dtype)[:, None, None]  # (F, 1, 1) broadcast over N, H_out, W_out
+    return out
+
+
+def pair(value: IntOrPair, name: str, minimum: int = 1) -> tuple[int, int]:
+    """`3` -> `(3, 3)`; an `(h, w)` pair passes through; each an int >= minimum."""
+    h, w = tuple(value) if isinstance(value, (tuple, list)) and len(value) == 2 else (value, value)
+    if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum
+           for v in (h, w)):
+        raise ValueError(f"{name} must be an int >= {minimum} or a pair of them, got {value!r}")
+    return int(h), int(w)
+
+
+def pads(padding: IntOrPair | str, kernel: tuple[int, int],
+         stride: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int]]:
+    """((top, bottom), (left, right)) for an int, a pair, 'valid' or 'same' (stride 1 only)."""
+    if padding == "same":
+        if stride != (1, 1):
+            raise ValueError(f"padding='same' needs stride 1, got stride={stride}")
+        (th, tw) = (kernel[0] - 1, kernel[1] - 1)  # total zeros per axis; the odd one goes after
+        return (th // 2, th - th // 2), (tw // 2, tw - tw // 2)
+    if padding == "valid":
+        return (0, 0), (0, 0)
+    if isinstance(padding, str):
+        raise ValueError(f"padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+    ph, pw = pair(padding, "padding", minimum=0)
+    return (ph, ph), (pw, pw)

@@ -1,25 +1,31 @@
-"""Reference for exercise 4: general 2-D conv layer, per-axis stride/padding/dilation and groups."""
+"""Model answer for exercise 4: general 2-D conv layer, per-axis stride/padding/dilation and groups."""
 
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
-from solutions._common import (
-    IntOrPair,
-    Padding,
-    Pads,
-    check_channels,
-    col2im,
-    im2col_slices,
-    output_size,
-    pair,
-    phase_grid,
-    resolve_padding,
-)
+IntOrPair = int | tuple[int, int]
+Pads = tuple[tuple[int, int], tuple[int, int]]  # ((top, bottom), (left, right))
+
+
+def output_size(size: int, kernel: int, stride: int = 1, padding: int | tuple[int, int] = 0,
+                dilation: int = 1) -> int:
+    """Outputs along one axis: floor((size + before + after - dilation*(kernel-1) - 1) / stride) + 1.
+
+    `padding` is an int (both ends) or a (before, after) pair. ValueError when no window fits.
+    """
+    before, after = (padding, padding) if isinstance(padding, (int, np.integer)) else padding
+    extent = dilation * (kernel - 1) + 1  # the dilated kernel's span
+    out = (size + before + after - extent) // stride + 1
+    if out < 1:
+        raise ValueError(f"output size {out} < 1: input size {size} with padding ({before}, "
+                         f"{after}) is smaller than the effective kernel size {extent}")
+    return out
 
 
 def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, stride: IntOrPair = 1,
-           padding: Padding = 0, dilation: IntOrPair = 1, groups: int = 1) -> np.ndarray:
+           padding: IntOrPair | str = 0, dilation: IntOrPair = 1, groups: int = 1) -> np.ndarray:
     """x (N, C, H, W), w (F, C // groups, KH, KW), b (F,) or None -> out (N, F, H_out, W_out).
 
     out[n,f,i,j] = b[f] + sum_{c in group(f),u,v} w[f,c-g0,u,v] * xpad[n,c,i*sh+u*dh,j*sw+v*dw],
@@ -27,38 +33,17 @@ def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, stride: In
     """
     N, C, H, W = x.shape
     F, Cg, KH, KW = w.shape
-    G = check_channels(C, w.shape, groups)
-    s, d = pair(stride, "stride"), pair(dilation, "dilation")
-    pads = resolve_padding(padding, (KH, KW), s, d)
-    H_out, W_out = output_size((H, W), pads, (KH, KW), s, d)
-    return _correlate(x, w, b, pads, s, d, G, (H_out, W_out))
-
-
-def _correlate(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, pads: Pads,
-               stride: tuple[int, int], dilation: tuple[int, int], G: int,
-               out_size: tuple[int, int]) -> np.ndarray:
-    """conv2d on validated arguments, with explicit (before, after) pads per axis."""
-    N = len(x)
-    F, Cg, KH, KW = w.shape
-    H_out, W_out = out_size
-    bias = np.zeros(F) if b is None else b
-    # the bias as one more weight column per group, which meets its group's row of ones in cols
-    w_g = np.concatenate([w.reshape(G, F // G, Cg * KH * KW), bias.reshape(G, F // G, 1)], axis=2)
-    w_g = w_g.astype(x.dtype, copy=False)  # (G, F/G, Cg*KH*KW + 1)
-    _, R = phase_grid(x.shape[2:], pads, (KH, KW), stride, dilation, H_out)  # output rows R wide
-    out = np.empty((N, F, H_out, R), x.dtype)  # (N, F, H_out, R)
-    for n, cols in im2col_slices(x, pads, (KH, KW), stride, H_out, dilation, G):
-        m = len(cols)
-        # channels are group-major: splitting C into (G, C/G) gives each group its own block of
-        # rows, and the filters are group-major too
-        cols = cols.reshape(m, G, Cg * KH * KW + 1, H_out * R)  # (m, G, Cg*KH*KW + 1, H_out*R)
-        # (G, F/G, Cg*KH*KW + 1) @ cols -> (m, G, F/G, H_out*R), straight into out
-        np.matmul(w_g, cols, out=out[n].reshape(m, G, F // G, H_out * R))
-    return out[..., :W_out]  # (N, F, H_out, W_out), a view: the junk columns past W_out dropped
+    s, d, pads, (H_out, W_out) = geometry(x.shape, w.shape, stride, padding, dilation, groups)
+    cols = im2col(x, (KH, KW), s, d, pads, groups)  # (N, G, Cg*KH*KW, H_out*W_out)
+    w_g = w.reshape(groups, F // groups, Cg * KH * KW).astype(x.dtype)  # (G, F/G, Cg*KH*KW)
+    out = (w_g @ cols).reshape(N, F, H_out, W_out)  # (N, G, F/G, P): a GEMM per image and group
+    if b is not None:
+        out += b.astype(x.dtype)[:, None, None]  # (F, 1, 1) broadcast over N, H_out, W_out
+    return out
 
 
 def conv2d_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntOrPair = 1,
-                    padding: Padding = 0, dilation: IntOrPair = 1,
+                    padding: IntOrPair | str = 0, dilation: IntOrPair = 1,
                     groups: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients of conv2d for dout (N, F, H_out, W_out): dx, dw, db shaped like x, w and (F,).
 
@@ -67,53 +52,74 @@ def conv2d_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntO
     """
     N, C, H, W = x.shape
     F, Cg, KH, KW = w.shape
-    G = check_channels(C, w.shape, groups)
-    s, d = pair(stride, "stride"), pair(dilation, "dilation")
-    pads = resolve_padding(padding, (KH, KW), s, d)
-    H_out, W_out = output_size((H, W), pads, (KH, KW), s, d)
-    w = w.astype(dout.dtype, copy=False)  # float32 stays float32 throughout
-    x = x.astype(dout.dtype, copy=False)
+    G = groups
+    (sh, sw), (dh, dw_), pads, (H_out, W_out) = geometry(x.shape, w.shape, stride, padding,
+                                                         dilation, groups)
+    if dout.shape != (N, F, H_out, W_out):  # explicit: a (1, F, ..) dout would broadcast silently
+        raise ValueError(f"dout has shape {dout.shape}, expected (N, F, H_out, W_out) = "
+                         f"{(N, F, H_out, W_out)}")
+    x, w = x.astype(dout.dtype), w.astype(dout.dtype)  # float32 stays float32 throughout
+    cols = im2col(x, (KH, KW), (sh, sw), (dh, dw_), pads, G)  # (N, G, Cg*KH*KW, P)
+    g = dout.reshape(N, G, F // G, H_out * W_out)  # (N, G, F/G, P)
+    db = g.sum(axis=(0, 3)).reshape(F)  # (F,)
+    dw = (g @ cols.transpose(0, 1, 3, 2)).sum(axis=0)  # (G, F/G, Cg*KH*KW): summed over n and p
     w_g = w.reshape(G, F // G, Cg * KH * KW)  # (G, F/G, Cg*KH*KW)
-    dwb = np.zeros((G, Cg * KH * KW + 1, F // G), dout.dtype)  # dw transposed, db its last row
-    strided = s != (1, 1)
-    if strided:  # dx: summed by col2im in the loop below
-        dx = np.empty((N, C, H, W), dout.dtype)
-    else:  # dx: at stride 1, a forward pass again
-        dx = _dx_transposed(dout, w, pads, d, G, (H, W))
-    _, R = phase_grid((H, W), pads, (KH, KW), s, d, H_out)  # the columns' rows are R wide
-    grad = np.zeros((N, F, H_out, R), dout.dtype)  # dout on the columns' grid: the junk gets 0
-    grad[..., :W_out] = dout
-    grad = grad.reshape(N, G, F // G, H_out * R)  # (N, G, F/G, H_out*R)
-    work = (F + C * KH * KW * strided) * H_out * W_out * dout.itemsize  # per image, besides cols
-    for n, cols in im2col_slices(x, pads, (KH, KW), s, H_out, d, G, extra_bytes=work):
-        m, g = len(cols), grad[n]  # g: (m, G, F/G, H_out*R)
-        cols = cols.reshape(m, G, Cg * KH * KW + 1, H_out * R)  # (m, G, Cg*KH*KW + 1, H_out*R)
-        # [dw^T; db] = cols @ dout^T per image and group, summed over images (each group's row of
-        # ones gives its db): the tall operand on the left, which OpenBLAS runs faster
-        dwb += (cols @ g.transpose(0, 1, 3, 2)).sum(axis=0)  # (m, G, Cg*KH*KW + 1, F/G), summed
-        if strided:
-            dcols = w_g.transpose(0, 2, 1) @ g  # (m, G, Cg*KH*KW, H_out*R): each tap's share of dx
-            col2im(dcols.reshape(m, C * KH * KW, H_out * R), dx[n], pads, (KH, KW), s, H_out, d)
-    dw = dwb[:, :-1].transpose(0, 2, 1).reshape(F, Cg, KH, KW)  # (G, F/G, Cg*KH*KW) -> (F, Cg, KH, KW)
-    return dx, dw, dwb[:, -1].reshape(F)  # db (F,), group-major like the filters
-
-
-def _dx_transposed(dout: np.ndarray, w: np.ndarray, pads: Pads, dilation: tuple[int, int],
-                   G: int, size: tuple[int, int]) -> np.ndarray:
-    """Stride 1: dx is dout correlated with the flipped kernel, in- and out-channels swapped.
-
-    dxpad[r] = sum_u dout[r - u*d] w[u] = sum_u D[r + u*d] w[K-1-u] per axis, with D = dout
-    zero-padded by the dilated extent e = d*(K-1) on each side: the forward pass again, with
-    padding e - p per side, and no scatter-add. Where p > e, dout's outer rows only ever met
-    xpad's padding: they are cropped instead.
-    """
-    N, F, H_out, W_out = dout.shape
-    _, Cg, KH, KW = w.shape
-    eh, ew = dilation[0] * (KH - 1), dilation[1] * (KW - 1)
+    dcols = (w_g.transpose(0, 2, 1) @ g).reshape(N, C, KH, KW, H_out, W_out)  # each tap's share
     (top, bottom), (left, right) = pads
-    crop = dout[:, :, max(top - eh, 0):H_out - max(bottom - eh, 0),
-                max(left - ew, 0):W_out - max(right - ew, 0)]  # (N, F, H + eh - .., W + ew - ..)
-    dpads = ((max(eh - top, 0), max(eh - bottom, 0)), (max(ew - left, 0), max(ew - right, 0)))
-    w_flip = w[:, :, ::-1, ::-1].reshape(G, F // G, Cg, KH, KW)  # (G, F/G, Cg, KH, KW), reversed
-    w_flip = w_flip.transpose(0, 2, 1, 3, 4).reshape(G * Cg, F // G, KH, KW)  # (C, F/G, KH, KW)
-    return _correlate(crop, w_flip, None, dpads, (1, 1), dilation, G, size)  # (N, C, H, W)
+    dxp = np.zeros((N, C, H + top + bottom, W + left + right), dout.dtype)  # (N, C, Hp, Wp)
+    for u in range(KH):  # scatter each tap's share back onto the cells it read
+        for v in range(KW):
+            rows = slice(u * dh, u * dh + sh * H_out, sh)
+            dxp[:, :, rows, v * dw_:v * dw_ + sw * W_out:sw] += dcols[:, :, u, v]  # += : overlaps
+    return dxp[:, :, top:top + H, left:left + W], dw.reshape(F, Cg, KH, KW), db
+
+
+def im2col(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
+           dilation: tuple[int, int], pads: Pads, groups: int) -> np.ndarray:
+    """cols[n, g, (c, u, v), i*W_out + j] = xpad[n, g*Cg + c, i*sh + u*dh, j*sw + v*dw]."""
+    N, C = x.shape[:2]
+    (KH, KW), (sh, sw), (dh, dw) = kernel, stride, dilation
+    xp = np.pad(x, ((0, 0), (0, 0), *pads))  # (N, C, Hp, Wp)
+    extent = (dh * (KH - 1) + 1, dw * (KW - 1) + 1)  # the dilated kernel's span
+    win = sliding_window_view(xp, extent, axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]  # (N, C, H_out, W_out, KH, KW)
+    H_out, W_out = win.shape[2:4]
+    win = win.reshape(N, groups, C // groups, H_out, W_out, KH, KW)  # still a view: C split
+    return win.transpose(0, 1, 2, 5, 6, 3, 4).reshape(N, groups, C // groups * KH * KW,
+                                                       H_out * W_out)  # the copy
+
+
+def geometry(x_shape: tuple[int, ...], w_shape: tuple[int, ...], stride: IntOrPair,
+             padding: IntOrPair | str, dilation: IntOrPair, groups: int):
+    """Validated (stride, dilation, pads, (H_out, W_out)); ValueError naming what is wrong."""
+    (C, H, W), (F, Cg, KH, KW) = x_shape[1:], w_shape
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"groups must be an int >= 1, got {groups!r}")
+    if C % groups or F % groups:
+        raise ValueError(f"groups={groups} must divide both C={C} and F={F}")
+    if Cg != C // groups:
+        raise ValueError(f"w has {Cg} input channels per group, expected C // groups = "
+                         f"{C} // {groups} = {C // groups}")
+    s, d = pair(stride, "stride"), pair(dilation, "dilation")
+    if padding == "same":
+        if s != (1, 1):
+            raise ValueError(f"padding='same' needs stride 1, got stride={s}")
+        th, tw = d[0] * (KH - 1), d[1] * (KW - 1)  # total zeros per axis; the odd one goes after
+        pads = (th // 2, th - th // 2), (tw // 2, tw - tw // 2)
+    elif padding == "valid":
+        pads = (0, 0), (0, 0)
+    elif isinstance(padding, str):
+        raise ValueError(f"padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+    else:
+        (ph, pw) = pair(padding, "padding", minimum=0)
+        pads = (ph, ph), (pw, pw)
+    out = output_size(H, KH, s[0], pads[0], d[0]), output_size(W, KW, s[1], pads[1], d[1])
+    return s, d, pads, out
+
+
+def pair(value: IntOrPair, name: str, minimum: int = 1) -> tuple[int, int]:
+    """`3` -> `(3, 3)`; an `(h, w)` pair passes through; each an int >= minimum."""
+    h, w = tuple(value) if isinstance(value, (tuple, list)) and len(value) == 2 else (value, value)
+    if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum
+           for v in (h, w)):
+        raise ValueError(f"{name} must be an int >= {minimum} or a pair of them, got {value!r}")
+    return int(h), int(w)
