@@ -81,7 +81,8 @@ def im2col(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
     (KH, KW), (sh, sw), (dh, dw) = kernel, stride, dilation
     xp = np.pad(x, ((0, 0), (0, 0), *pads))  # (N, C, Hp, Wp)
     extent = (dh * (KH - 1) + 1, dw * (KW - 1) + 1)  # the dilated kernel's span
-    win = sliding_window_view(xp, extent, axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]  # (N, C, H_out, W_out, KH, KW)
+    win = sliding_window_view(xp, extent, axis=(2, 3))  # (N, C, Hp - eh + 1, Wp - ew + 1, eh, ew)
+    win = win[:, :, ::sh, ::sw, ::dh, ::dw]  # (N, C, H_out, W_out, KH, KW): still a view
     H_out, W_out = win.shape[2:4]
     win = win.reshape(N, groups, C // groups, H_out, W_out, KH, KW)  # still a view: C split
     return win.transpose(0, 1, 2, 5, 6, 3, 4).reshape(N, groups, C // groups * KH * KW,

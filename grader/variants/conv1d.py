@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from grader.cases import Variant
-from solutions._common import ntuple, resolve_padding
+from grader.variants._geometry import ntuple, resolve_padding
 from solutions.conv1d import conv1d, convolve1d
 
 # A variant returns the right answer on cases its mistake does not affect (the engine skips

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from grader.cases import Variant
-from solutions._common import Pads, output_size, pad, pair, resolve_padding
+from grader.variants._geometry import Pads, output_size, pad, pair, resolve_padding
 from solutions.conv_strided_dilated import conv2d, conv2d_backward
 
 # --- helpers -------------------------------------------------------------------------------------

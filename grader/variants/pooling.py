@@ -6,10 +6,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from grader.cases import Variant
-from solutions._common import Pads, pad, taps
+from grader.variants._geometry import Pads, pad, pool_divisor, pool_params, taps
 from solutions.pooling import (
-    _divisor,
-    _params,
     avg_pool_backward,
     avg_pool_forward,
     max_pool_backward,
@@ -50,7 +48,7 @@ def _crop(dxp: np.ndarray, pads: Pads, H: int, W: int) -> np.ndarray:
 def _ceil_pads(x_shape, kernel_size, stride, padding):
     """Kernel, stride and pads with room for ceil((H + 2p - K) / s) + 1 windows (the extra ones
     partly past the input); ValueError when such a window would hold no image cell."""
-    k, s, pads, _ = _params(x_shape, kernel_size, stride, padding)
+    k, s, pads, _ = pool_params(x_shape, kernel_size, stride, padding)
     room = []
     for n, kk, ss, (p, _) in zip(x_shape[2:], k, s, pads):
         count = -(-(n + 2 * p - kk) // ss) + 1
@@ -85,7 +83,7 @@ def _avg(x, k, s, pads: Pads, count_include_pad: bool) -> np.ndarray:
 
 def max_zero_padding(x, kernel_size, stride=None, padding=0):
     """Padded with zeros instead of -inf."""
-    k, s, pads, _ = _params(x.shape, kernel_size, stride, padding)
+    k, s, pads, _ = pool_params(x.shape, kernel_size, stride, padding)
     return max_pool_forward(pad(x, pads), k, s)
 
 
@@ -129,7 +127,7 @@ def _route(dout, x, kernel_size, stride, padding, pick, accumulate: bool = True)
     `window` is (N, C, H_out, W_out, KH*KW). With `accumulate=False` the windows assign in
     row-major order, so the last window that picks a cell wins.
     """
-    (KH, KW), (sh, sw), pads, out = _params(x.shape, kernel_size, stride, padding)
+    (KH, KW), (sh, sw), pads, out = pool_params(x.shape, kernel_size, stride, padding)
     xp = pad(x, pads, value=-np.inf)
     win = sliding_window_view(xp, (KH, KW), axis=(2, 3))[:, :, ::sh, ::sw]
     r, q = pick(win.reshape(x.shape[:2] + out + (KH * KW,)), KH, KW)  # (N, C, H_out, W_out) each
@@ -158,7 +156,7 @@ def _unravel_by_kh(win, KH, KW):
 
 def _ties(dout, x, kernel_size, stride, padding, split: bool) -> np.ndarray:
     """dx when every tied maximum gets dout, or (split) dout / number of ties."""
-    k, s, pads, out = _params(x.shape, kernel_size, stride, padding)
+    k, s, pads, out = pool_params(x.shape, kernel_size, stride, padding)
     xp = pad(x, pads, value=-np.inf)
     top = max_pool_forward(x, kernel_size, stride, padding)
     hits = [(idx, xp[idx] == top) for _, _, idx in taps(k, s, out)]
@@ -196,20 +194,20 @@ def grad_unravel(dout, x, kernel_size, stride=None, padding=0):
 
 def grad_zero_padding(dout, x, kernel_size, stride=None, padding=0):
     """Padded with zeros instead of -inf: a padding cell can take the gradient."""
-    k, s, pads, _ = _params(x.shape, kernel_size, stride, padding)
+    k, s, pads, _ = pool_params(x.shape, kernel_size, stride, padding)
     return _crop(max_pool_backward(dout, pad(x, pads), k, s), pads, *x.shape[2:])
 
 
 def grad_max_stride_one(dout, x, kernel_size, stride=None, padding=0):
     """stride=None taken as 1: window (i, j) of dout starts at (i, j)."""
-    size = _params(x.shape, kernel_size, _default_one(stride), padding)[3]
+    size = pool_params(x.shape, kernel_size, _default_one(stride), padding)[3]
     return max_pool_backward(_extend(dout, size), x, kernel_size, 1, padding)
 
 
 def grad_max_hw_swapped(dout, x, kernel_size, stride=None, padding=0):
     """(h, w) pairs of kernel_size, stride and padding read as (w, h)."""
     k, s, p = _swap(kernel_size), _swap(stride), _swap(padding)
-    return max_pool_backward(_extend(dout, _params(x.shape, k, s, p)[3]), x, k, s, p)
+    return max_pool_backward(_extend(dout, pool_params(x.shape, k, s, p)[3]), x, k, s, p)
 
 
 # --- avg_pool_forward ----------------------------------------------------------------------------
@@ -278,8 +276,8 @@ def grad_always_in_image(dout, x_shape, kernel_size, stride=None, padding=0,
 
 def grad_no_divisor(dout, x_shape, kernel_size, stride=None, padding=0, count_include_pad=True):
     """dout spread over the window without dividing by the divisor."""
-    params = _params(tuple(x_shape), kernel_size, stride, padding)
-    divisor = _divisor(tuple(x_shape), params, count_include_pad, dout.dtype)
+    params = pool_params(tuple(x_shape), kernel_size, stride, padding)
+    divisor = pool_divisor(tuple(x_shape), params, count_include_pad, dout.dtype)
     return avg_pool_backward(dout * divisor, x_shape, kernel_size, stride, padding,
                              count_include_pad)
 
@@ -287,7 +285,7 @@ def grad_no_divisor(dout, x_shape, kernel_size, stride=None, padding=0, count_in
 def grad_avg_stride_one(dout, x_shape, kernel_size, stride=None, padding=0,
                         count_include_pad=True):
     """stride=None taken as 1: window (i, j) of dout starts at (i, j)."""
-    size = _params(tuple(x_shape), kernel_size, _default_one(stride), padding)[3]
+    size = pool_params(tuple(x_shape), kernel_size, _default_one(stride), padding)[3]
     return avg_pool_backward(_extend(dout, size), x_shape, kernel_size, 1, padding,
                              count_include_pad)
 
@@ -296,7 +294,7 @@ def grad_avg_hw_swapped(dout, x_shape, kernel_size, stride=None, padding=0,
                         count_include_pad=True):
     """(h, w) pairs of kernel_size, stride and padding read as (w, h)."""
     k, s, p = _swap(kernel_size), _swap(stride), _swap(padding)
-    size = _params(tuple(x_shape), k, s, p)[3]
+    size = pool_params(tuple(x_shape), k, s, p)[3]
     return avg_pool_backward(_extend(dout, size), x_shape, k, s, p, count_include_pad)
 
 
