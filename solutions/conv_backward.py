@@ -47,7 +47,7 @@ def conv_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntOrP
     cols = win.transpose(0, 1, 4, 5, 2, 3).reshape(N, C * KH * KW, H_out * W_out)  # im2col
     g = dout.reshape(N, F, H_out * W_out)  # (N, F, P), P = H_out*W_out
     db = g.sum(axis=(0, 2))  # (F,)
-    dw = np.einsum("nfp,nkp->fk", g, cols, optimize=True).reshape(F, C, KH, KW)  # sum over n and p
+    dw = (g @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(F, C, KH, KW)  # summed over n and p
     dcols = w.reshape(F, C * KH * KW).T @ g  # (C*KH*KW, F) @ (N, F, P) -> (N, C*KH*KW, P)
     dcols = dcols.reshape(N, C, KH, KW, H_out, W_out)
     dxp = np.zeros_like(xp)  # (N, C, Hp, Wp)
