@@ -5,8 +5,8 @@
 def convolve1d(a, v, mode="full"):
     """True 1-D convolution y[n] = sum_m a[m] * v[n - m] (the kernel is flipped), as np.convolve.
 
-    a: (N,) non-empty 1-D signal, integer or float.
-    v: (M,) non-empty 1-D kernel, integer or float.
+    a: (N,) non-empty 1-D signal, integer or float: an array or a Python list.
+    v: (M,) non-empty 1-D kernel, integer or float: an array or a Python list.
     mode: "full", "same" or "valid".
     Returns y: 1-D, dtype np.result_type(a, v) (integer inputs give an exact integer output),
     of length
@@ -31,6 +31,7 @@ def conv1d(x, w, b=None, stride=1, padding=0, dilation=1):
         y[n, f, i] = b[f] + sum_{c, k} w[f, c, k] * xpad[n, c, i * stride + k * dilation]
         L_out = (L + pad_before + pad_after - dilation * (K - 1) - 1) // stride + 1
     Raises ValueError if stride < 1, dilation < 1, padding < 0 or an unknown string,
-    padding == "same" with stride > 1, w.shape[1] != C, or L_out < 1.
+    padding == "same" with stride > 1, w.shape[1] != C, L_out < 1, or x, w or b is not a float
+    array (integer inputs are outside the layer's contract: no silent cast).
     """
     raise NotImplementedError("implement conv1d")

@@ -9,12 +9,14 @@ def conv_backward(dout, x, w, stride=1, padding=0):
     x: (N, C, H, W) forward input; not modified, may be read-only or non-contiguous.
     w: (F, C, KH, KW) filters.
     stride, padding: as in the forward pass (int or (h, w) pair; padding may also be "valid" or
-        "same"), with
-        H_out = (H + 2 * ph - KH) // sh + 1,   W_out = (W + 2 * pw - KW) // sw + 1
+        "same", which may pad one more row or column at the bottom/right), with
+        H_out = (H + pad_top + pad_bottom - KH) // sh + 1
+        W_out = (W + pad_left + pad_right - KW) // sw + 1
     Returns (dx, dw, db), all in the dtype of dout:
         dx: (N, C, H, W), from
             dxpad[n, c, i * sh + u, j * sw + v] += sum_f dout[n, f, i, j] * w[f, c, u, v]
-            dx = dxpad[:, :, ph:ph + H, pw:pw + W]   (rows no window reads get exactly 0)
+            dx = dxpad[:, :, pad_top:pad_top + H, pad_left:pad_left + W]
+            (rows no window reads get exactly 0)
         dw: (F, C, KH, KW),
             dw[f, c, u, v] = sum_{n, i, j} dout[n, f, i, j] * xpad[n, c, i * sh + u, j * sw + v]
         db: (F,), db[f] = sum_{n, i, j} dout[n, f, i, j]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from grader.cases import Case, Layout, Tier, randint, randn
 
 
@@ -43,8 +45,8 @@ CASES: tuple[Case, ...] = (
     signal("convolve-equal-lengths-valid", 6, 6, 1140, 1, "edge", mode="valid"),
     signal("convolve-equal-lengths-same", 6, 6, 1150, 1, "edge", mode="same"),
     signal("convolve-length1-kernel-same", 7, 1, 1160, 1, "edge", mode="same"),
-    signal("convolve-int64-full", 8, 5, 1070, 2, "edge", dtype="int64", mode="full"),
-    signal("convolve-int64-same-even-kernel", 10, 4, 1080, 2, "edge", dtype="int64", mode="same"),
+    signal("convolve-int64-full", 8, 5, 1070, 1, "edge", dtype="int64", mode="full"),
+    signal("convolve-int64-same-even-kernel", 10, 4, 1080, 1, "edge", dtype="int64", mode="same"),
     signal("convolve-int64-kernel-longer-valid", 4, 7, 1130, 1, "edge", dtype="int64",
            mode="valid"),
     signal("convolve-float32-same", 12, 5, 1180, 1, "edge", dtype="float32", mode="same"),
@@ -83,6 +85,11 @@ CASES: tuple[Case, ...] = (
           raises="ValueError", padding="same", stride=2),
     layer("conv1d-stride0-raises", (2, 3, 9), (4, 3, 3), 2180, 1, "edge",
           raises="ValueError", stride=0),
+    # Python lists, as np.convolve takes them; integer layer inputs are outside the contract (edge)
+    Case("convolve-python-lists", "convolve1d", ([3, -1, 4, 1, 5, -9, 2], [2, 7, -1, 8]),
+         {"mode": "same"}, 1, "edge"),
+    Case("conv1d-int-input-float-weights-raises", "conv1d",
+         (randint((2, 3, 9), 2230), np.full((4, 3, 3), 0.5)), {}, 1, "edge", "ValueError"),
 )
 
 # One medium case per function, not scored: a vectorized solution takes a few ms (the reference

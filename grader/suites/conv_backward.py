@@ -29,8 +29,8 @@ def grad(case_id: str, x_shape: tuple[int, ...], w_shape: tuple[int, ...], seed:
          readonly: bool = False, **kwargs) -> Case:
     """`conv_backward(dout, x, w, **kwargs)`; x from `seed`, w from `seed + 1`.
 
-    `dout` of the forward output shape: "randn" (from `seed + 2`), "zeros", "one-row-short"
-    (a wrong shape) or an index tuple for a one-hot probe.
+    `dout` of the forward output shape: "randn" (from `seed + 2`), "zeros", "one-row-short" or
+    "batch1" (wrong shapes) or an index tuple for a one-hot probe.
     """
     x, w = randn(x_shape, seed, dtype), randn(w_shape, seed + 1, dtype)
     shape = dout_shape(x_shape, w_shape, **kwargs)
@@ -38,6 +38,8 @@ def grad(case_id: str, x_shape: tuple[int, ...], w_shape: tuple[int, ...], seed:
         g = randn(shape, seed + 2, dtype)
     elif dout == "zeros":
         g = np.zeros(shape, dtype=dtype)
+    elif dout == "batch1":  # one image's dout for a batch of N: must not broadcast
+        g = randn((1,) + shape[1:], seed + 2, dtype)
     elif dout == "one-row-short":
         g = randn(shape[:2] + (shape[2] - 1, shape[3]), seed + 2, dtype)
     else:
@@ -58,7 +60,7 @@ CASES: tuple[Case, ...] = (
     grad("float32-stride2-pad1", (2, 3, 9, 8), (5, 3, 3, 3), 4080, 8, dtype="float32",
          stride=2, padding=1),
     # unvisited rows, corner sizes, probes, pairs, 'same', layouts, invalid arguments (edge)
-    grad("stride3-not-dividing-gaps", (2, 3, 10, 8), (4, 3, 3, 2), 4090, 2, "edge", stride=3),
+    grad("stride3-not-dividing-gaps", (2, 3, 10, 8), (4, 3, 3, 2), 4090, 1, "edge", stride=3),
     grad("stride2-not-dividing", (2, 3, 8, 10), (5, 3, 3, 3), 4100, 2, "edge", stride=2),
     grad("n1-pad1", (1, 3, 6, 7), (4, 3, 3, 3), 4110, 2, "edge", padding=1),
     grad("f1-stride2", (2, 3, 6, 5), (1, 3, 3, 2), 4120, 2, "edge", stride=2),
@@ -90,6 +92,8 @@ CASES: tuple[Case, ...] = (
          raises="ValueError", padding="same", stride=(2, 1)),
     grad("stride0-raises", (2, 3, 7, 9), (4, 3, 3, 2), 4260, 1, "edge", raises="ValueError",
          stride=0),
+    grad("dout-batch1-raises", (2, 3, 7, 9), (4, 3, 3, 2), 4280, 1, "edge", dout="batch1",
+         raises="ValueError", padding=1),
 )
 
 # One medium case, not scored: the reference takes a few ms, a Python-loop solution under a second.

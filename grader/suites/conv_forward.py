@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from grader.cases import Case, Layout, Tier, randn
+import numpy as np
+
+from grader.cases import Case, Layout, Tier, randint, randn
 
 
 def conv(case_id: str, x_shape: tuple[int, ...], w_shape: tuple[int, ...], seed: int,
@@ -27,8 +29,8 @@ CASES: tuple[Case, ...] = (
     conv("float32-stride2-pad1", (2, 3, 9, 8), (5, 3, 3, 3), 3080, 8, dtype="float32",
          stride=2, padding=1),
     # corner sizes, non-dividing strides, pairs, 'same'/'valid', layouts (edge)
-    conv("padding-ge-kernel", (2, 2, 5, 6), (3, 2, 2, 3), 3090, 2, "edge", padding=3),
-    conv("1x1-kernel-stride2", (2, 4, 7, 9), (3, 4, 1, 1), 3100, 2, "edge", stride=2),
+    conv("padding-ge-kernel", (2, 2, 5, 6), (3, 2, 2, 3), 3090, 1, "edge", padding=3),
+    conv("1x1-kernel-stride2", (2, 4, 7, 9), (3, 4, 1, 1), 3100, 1, "edge", stride=2),
     conv("kernel-equals-padded-input", (2, 3, 5, 6), (4, 3, 7, 8), 3110, 2, "edge", padding=1),
     conv("kernel-larger-than-input", (2, 3, 4, 5), (4, 3, 5, 6), 3120, 2, "edge", padding=1),
     conv("stride3-greater-than-kernel", (2, 2, 9, 11), (4, 2, 2, 3), 3130, 2, "edge", stride=3),
@@ -50,6 +52,12 @@ CASES: tuple[Case, ...] = (
          raises="ValueError", stride=0),
     conv("channel-mismatch-raises", (2, 3, 7, 9), (4, 2, 3, 2), 3250, 1, "edge",
          raises="ValueError"),
+    # b is (F,) or None; integer inputs are outside the contract (edge)
+    Case("bias-none", "conv_forward", (randn((2, 3, 7, 9), 3260), randn((5, 3, 3, 2), 3261), None),
+         {"stride": 2, "padding": 1}, 1, "edge"),
+    Case("int-input-float-weights-raises", "conv_forward",
+         (randint((2, 3, 7, 9), 3270), np.full((4, 3, 3, 2), 0.5), randn((4,), 3272)), {}, 1,
+         "edge", "ValueError"),
 )
 
 # One medium case, not scored: the reference takes a few ms, a Python-loop solution under a second.

@@ -43,11 +43,15 @@ def bwd(case_id: str, x_shape: tuple[int, ...], w_shape: tuple[int, ...], seed: 
         readonly: bool = False, **kwargs) -> Case:
     """`conv2d_backward(dout, x, w, **kwargs)`; x from `seed`, w from `seed + 1`.
 
-    `dout` has the forward output shape: "randn" (from `seed + 2`) or an index for a one-hot probe.
+    `dout` has the forward output shape: "randn" (from `seed + 2`) or an index for a one-hot probe;
+    "batch1" gives it a batch of one instead of N (a wrong shape, which must not broadcast).
     """
     x, w = randn(x_shape, seed, dtype), randn(w_shape, seed + 1, dtype)
     shape = out_shape(x_shape, w_shape, **kwargs)
-    g = randn(shape, seed + 2, dtype) if dout == "randn" else onehot(shape, dout, dtype)
+    if dout in ("randn", "batch1"):
+        g = randn(shape if dout == "randn" else (1,) + shape[1:], seed + 2, dtype)
+    else:
+        g = onehot(shape, dout, dtype)
     return Case(case_id, "conv2d_backward", (g, x, w), kwargs, points, tier, raises, layout,
                 readonly)
 
@@ -103,7 +107,7 @@ CASES: tuple[Case, ...] = (
         dout=(1, 3, 2, 1), stride=2, padding=1, dilation=2),
     fwd("fwd-readonly-fortran", (2, 3, 9, 10), (4, 3, 3, 2), 5290, 1, "edge", layout="F",
         readonly=True, stride=(1, 2), dilation=(2, 1)),
-    bwd("bwd-readonly-strided", (2, 3, 9, 10), (4, 3, 3, 2), 5300, 2, "edge",
+    bwd("bwd-readonly-strided", (2, 3, 9, 10), (4, 3, 3, 2), 5300, 1, "edge",
         layout="strided", readonly=True, stride=(2, 1), dilation=(1, 2)),
     bwd("bwd-fortran", (2, 3, 9, 10), (4, 3, 3, 2), 5310, 1, "edge", layout="F",
         padding=1, dilation=2),
@@ -115,6 +119,8 @@ CASES: tuple[Case, ...] = (
         raises="ValueError", padding="same", stride=2),
     bwd("bwd-same-stride2-raises", (2, 3, 7, 9), (4, 3, 3, 2), 5350, 1, "edge",
         raises="ValueError", padding="same", stride=(1, 2)),
+    bwd("bwd-dout-batch1-raises", (2, 3, 7, 9), (4, 3, 3, 2), 5360, 1, "edge", dout="batch1",
+        raises="ValueError", stride=(2, 1), dilation=2),
     fwd("fwd-stride0-raises", (2, 3, 7, 9), (4, 3, 3, 2), 5360, 1, "edge",
         raises="ValueError", stride=(1, 0)),
     fwd("fwd-dilation0-raises", (2, 3, 7, 9), (4, 3, 3, 2), 5370, 1, "edge",

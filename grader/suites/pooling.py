@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
@@ -39,6 +40,12 @@ def pool(case_id: str, function: str, make: Callable[..., np.ndarray], x_shape: 
     dout = randn(out_shape(x_shape, k, **kwargs), seed + 1, dtype)
     args = {MAX_FWD: (x, k), AVG_FWD: (x, k), MAX_BWD: (dout, x, k), AVG_BWD: (dout, x_shape, k)}
     return Case(case_id, function, args[function], kwargs, points, tier, raises, layout, readonly)
+
+
+def wrong_dout(case: Case) -> Case:
+    """The case with its dout's last two axes swapped: the size still fits, the shape does not."""
+    dout, *rest = case.args
+    return replace(case, args=(np.ascontiguousarray(dout.swapaxes(2, 3)), *rest))
 
 
 CASES: tuple[Case, ...] = (
@@ -78,7 +85,7 @@ CASES: tuple[Case, ...] = (
     # all-negative input with padding, non-square windows and strides (edge)
     pool("max-fwd-negative-k3-s2-pad1", MAX_FWD, negative, (2, 2, 7, 8), 6410, 1, "edge", k=3,
          stride=2, padding=1),
-    pool("max-bwd-negative-k3-s2-pad1", MAX_BWD, negative, (2, 2, 7, 8), 6420, 2, "edge", k=3,
+    pool("max-bwd-negative-k3-s2-pad1", MAX_BWD, negative, (2, 2, 7, 8), 6420, 1, "edge", k=3,
          stride=2, padding=1),
     pool("max-fwd-nonsquare-k2x3-s1x2", MAX_FWD, randn, (2, 3, 7, 9), 6430, 1, "edge",
          k=(2, 3), stride=(1, 2)),
@@ -132,6 +139,11 @@ CASES: tuple[Case, ...] = (
          raises="ValueError", k=3, padding=2),
     pool("avg-bwd-padding-too-large-raises", AVG_BWD, randn, (2, 3, 8, 6), 6840, 1, "edge",
          raises="ValueError", k=(2, 3), padding=(2, 1)),
+    # a dout of the right size but the wrong shape (H_out and W_out swapped) (edge)
+    wrong_dout(pool("max-bwd-dout-transposed-raises", MAX_BWD, randn, (2, 3, 8, 6), 6850, 0.5,
+                    "edge", raises="ValueError")),
+    wrong_dout(pool("avg-bwd-dout-transposed-raises", AVG_BWD, randn, (2, 3, 9, 6), 6860, 0.5,
+                    "edge", raises="ValueError", k=3, stride=1, padding=1)),
 )
 
 # Medium cases for the speed comparison with the reference (not scored). Large windows with stride 1

@@ -15,13 +15,15 @@ def _pair(value, name):
 def conv_forward(x, w, b, stride=1, padding=0):
     """2-D convolution layer forward pass (cross-correlation, zero padding).
 
-    x (N, C, H, W), w (F, C, KH, KW), b (F,) -> out (N, F, H_out, W_out), dtype of x.
+    x (N, C, H, W), w (F, C, KH, KW), b (F,) or None -> out (N, F, H_out, W_out), dtype of x.
     """
     x = np.asarray(x)
     w = np.asarray(w)
-    b = np.asarray(b)
+    b = np.zeros(w.shape[0], dtype=x.dtype) if b is None else np.asarray(b)
     if x.ndim != 4 or w.ndim != 4:
         raise ValueError(f"expected x (N, C, H, W) and w (F, C, KH, KW), got {x.shape}, {w.shape}")
+    if x.dtype.kind != "f" or w.dtype.kind != "f":
+        raise ValueError(f"x and w must be float arrays, got {x.dtype} and {w.dtype}")
     n_batch, channels, height, width = x.shape
     n_filters, w_channels, kernel_h, kernel_w = w.shape
     if w_channels != channels:
