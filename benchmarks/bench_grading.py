@@ -4,9 +4,9 @@ Usage: python benchmarks/bench_grading.py [--copies 16] [--jobs 2] [--exercise c
                                           [--nbgrader PATH] [--repeats 1] [--breakdown]
 
 The submission is the exercise's learner notebook (notebooks/<slug>.ipynb) with the reference
-solution pasted into its `solution` cell, self-contained (the parameter helpers of
-solutions/_common.py inlined): a correct learner. N copies differ only by a trailing comment, so
-their content hashes differ and nothing is reused. Measured, with the full worker boundary on
+solution pasted into its `solution` cell (each solution is standalone): a correct learner. N
+copies differ only by a trailing comment, so their content hashes differ and nothing is reused.
+Measured, with the full worker boundary on
 (each notebook in its own fresh, limited kernel, in the sandbox when bubblewrap is present):
 
 - one notebook end to end, in this process with `grade.grade_file`: cold (the first grade in the
@@ -37,7 +37,6 @@ import csv
 import functools
 import inspect
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -63,13 +62,8 @@ GOAL_SINGLE_S = 1.5
 
 
 def solution_source(slug: str) -> str:
-    """The reference solution as one self-contained cell: solutions/_common.py inlined."""
-    common = (ROOT / "solutions" / "_common.py").read_text()
-    reference = (ROOT / "solutions" / f"{slug}.py").read_text()
-    future = re.compile(r"^from __future__ import annotations\n", re.M)
-    imports = re.compile(r"^from solutions\._common import (\([^)]*\)|[^\n]*)\n", re.M)
-    common, reference = future.sub("", common), imports.sub("", future.sub("", reference))
-    return f"# parameter helpers\n{common}\n\n# the solution\n{reference}"
+    """The reference solution as one cell: each solution is standalone."""
+    return (ROOT / "solutions" / f"{slug}.py").read_text()
 
 
 def learner_notebook(slug: str) -> nbformat.NotebookNode:

@@ -22,10 +22,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TMP_SIZE = 64 * 2**20
 WORKDIR = "/tmp/work"
-# Helpers that the reference solutions import: parameter checks and the im2col/col2im building
-# blocks. They hold no exercise's answer (each reference does its own GEMMs, bias and gradients),
-# and without them `grader check --file solutions/<slug>.py` could not run in the sandbox.
-SHARED_HELPERS = ("solutions/__init__.py", "solutions/_common.py")
 # Hidden again after the Python installation is bound back: in a non-editable install these
 # packages live inside site-packages, which the worker must see.
 SECRET_PACKAGES = ("grader/suites", "grader/variants", "solutions")
@@ -77,9 +73,6 @@ def _prefix(binary: str, hidden: list[Path], shared: Path | None, env: dict[str,
     for secret in SECRET_PACKAGES:
         if (ROOT / secret).is_dir():
             args += ["--tmpfs", str(ROOT / secret)]
-    for helper in SHARED_HELPERS:
-        if (ROOT / helper).is_file():
-            args += ["--ro-bind", str(ROOT / helper), str(ROOT / helper)]
     if shared is not None:
         args += ["--bind", str(shared), str(shared)]
     args += ["--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534",

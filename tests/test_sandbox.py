@@ -24,7 +24,7 @@ def _seen(paths: list[Path]) -> dict[str, str]:
     return dict(line.split(" ", 1) for line in out.splitlines())
 
 
-def test_checkout_hides_project_and_secret_packages_but_keeps_helpers():
+def test_checkout_hides_project_and_secret_packages():
     root = sandbox.ROOT
     seen = _seen([root, root / "grader", root / "solutions", root / "grader" / "suites",
                   Path(sys.prefix)])
@@ -33,7 +33,7 @@ def test_checkout_hides_project_and_secret_packages_but_keeps_helpers():
     for name in ("README.md", "pyproject.toml", "tests", "examples", "benchmarks"):
         assert f"'{name}'" not in seen[str(root)]
     assert seen[str(root / "grader")] == "['suites', 'variants']"
-    assert seen[str(root / "solutions")] == "['__init__.py', '_common.py']"
+    assert seen[str(root / "solutions")] in ("[]", "absent")  # no file of the references
     assert seen[str(root / "grader" / "suites")] in ("[]", "absent")
     assert seen[sys.prefix] not in ("[]", "absent")
 
@@ -46,7 +46,6 @@ def test_installed_layout_hides_suites_inside_site_packages(tmp_path, monkeypatc
         (site / secret).mkdir(parents=True)
         (site / secret / "answers.py").write_text("EXPECTED = 42\n")
     (site / "grader" / "cli.py").write_text("")
-    (site / "solutions" / "_common.py").write_text("")
     monkeypatch.setattr(sandbox, "ROOT", site)
     python = sandbox._python_dirs()
     monkeypatch.setattr(sandbox, "_python_dirs", lambda: [*python, str(site)])
@@ -55,4 +54,17 @@ def test_installed_layout_hides_suites_inside_site_packages(tmp_path, monkeypatc
     assert "cli.py" in seen[str(site / "grader")]
     assert seen[str(site / "grader" / "suites")] == "[]"
     assert seen[str(site / "grader" / "variants")] == "[]"
-    assert seen[str(site / "solutions")] == "['_common.py']"
+    assert seen[str(site / "solutions")] == "[]"
+
+
+def test_a_submission_importing_the_references_fails_to_import(tmp_path):
+    """The model answers are hidden whole: borrowing them is an import error, not 100/100."""
+    from grader import exercises, grade
+
+    submission = tmp_path / "borrowed.py"
+    submission.write_text("from solutions.conv_forward import conv_forward  # noqa: F401\n")
+    result = grade.grade_file(exercises.resolve("conv_forward"), submission)
+    assert result.score == 0
+    text = " ".join(str(v) for v in (result.status, getattr(result, "message", ""),
+                                     *(t.message for t in result.tests)))
+    assert "solutions" in text and ("ModuleNotFoundError" in text or "No module" in text), text
