@@ -48,10 +48,12 @@ def max_pool_backward(dout: np.ndarray, x: np.ndarray, kernel_size: IntOrPair,
     u, v = np.divmod(first, KW)  # the first maximum's tap in each window (argmax: the first one)
     rows = np.arange(H_out)[:, None] * sh + u  # (N, C, H_out, W_out) row in xpad
     cols = np.arange(W_out) * sw + v  # (N, C, H_out, W_out) column in xpad
-    n, c = np.arange(N)[:, None, None, None], np.arange(C)[:, None, None]  # broadcast over windows
-    dxp = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dout.dtype)  # (N, C, Hp, Wp)
-    np.add.at(dxp, (n, c, rows, cols), dout)  # unbuffered: overlapping windows add up
-    return dxp[:, :, ph:ph + H, pw:pw + W]  # (N, C, H, W): the padding cropped
+    Hp, Wp = H + 2 * ph, W + 2 * pw
+    plane = np.arange(N * C).reshape(N, C, 1, 1)  # (N, C, 1, 1) which (n, c) plane
+    cells = (plane * Hp + rows) * Wp + cols  # (N, C, H_out, W_out) flat index into xpad
+    dxp = np.zeros(N * C * Hp * Wp, dout.dtype)  # xpad's gradient, flat
+    np.add.at(dxp, cells.ravel(), dout.ravel())  # unbuffered: overlapping windows add up
+    return dxp.reshape(N, C, Hp, Wp)[:, :, ph:ph + H, pw:pw + W]  # (N, C, H, W): padding cropped
 
 
 def avg_pool_forward(x: np.ndarray, kernel_size: IntOrPair, stride: IntOrPair | None = None,
