@@ -27,7 +27,7 @@ from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from grader import runner, speed  # noqa: E402
+from grader import speed, suites  # noqa: E402
 
 
 def _padded(x, p, value=0.0):
@@ -128,8 +128,8 @@ def main() -> None:
           f"{speed.LOOPS_RATIO:g}) |")
     print("|---|---|---:|---:|---:|")
     for slug, function, idiom in IDIOMS:
-        case = next(c for c in runner.suite(slug).PERFORMANCE if c.function == function)
-        reference = getattr(runner.reference(slug), function)
+        case = next(c for c in suites.get(slug).performance if c.function == function)
+        reference = getattr(suites.get(slug).reference, function)
         want = reference(*case.args, **case.kwargs)
         err = max_rel_err(idiom(*case.args, **case.kwargs), want)
         if err > 1e-10:
