@@ -95,11 +95,23 @@ class Channel:
             # no preexec_fn, which is unsafe when batches grade from several threads.
             env = worker_env(scratch)
             command = [sys.executable, "-I", "-c", WORKER_SOURCE, *limit_args(limits)]
-            proc = subprocess.Popen(
-                sandbox.wrap(command, env), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=out, cwd=scratch, env=env, start_new_session=True)
+            envelope = sandbox.envelope(limits.memory_mb)
+            try:
+                proc = subprocess.Popen(
+                    envelope.enter(sandbox.wrap(command, env)), stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE, stderr=out, cwd=scratch, env=env,
+                    start_new_session=True)
+            except OSError:
+                envelope.close()
+                raise
         assert proc.stdin is not None and proc.stdout is not None
-        return cls(proc.pid, proc.stdout.fileno(), proc.stdin, proc.wait,
+
+        def wait() -> int:
+            code = proc.wait()
+            envelope.close()
+            return code
+
+        return cls(proc.pid, proc.stdout.fileno(), proc.stdin, wait,
                    lambda: [s.close() for s in (proc.stdin, proc.stdout)])
 
     def read_exact(self, n: int, deadline: float) -> bytes:

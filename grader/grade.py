@@ -176,7 +176,7 @@ def assemble(exercise: Exercise, name: str, results: list[TestResult],
         exercise=exercise.slug, submission=name, status="graded",
         score=round(sum(r.points for r in results), 6), max_score=exercise.max_score,
         tests=tuple(results), duration_s=round(time.monotonic() - start, 3),
-        isolation=sandbox.isolation(),
+        isolation=sandbox.description(),
         performance=max(performances, key=lambda p: p.ratio_to_reference, default=None),
         performances=performances, functions=summaries)
 
@@ -219,7 +219,7 @@ def load_failed(exercise: Exercise, name: str, outcome: CallOutcome, duration: f
         message = f"your {where} could not be imported: {outcome.reason}"
     return GradeResult(exercise=exercise.slug, submission=name, status="error", score=0.0,
                        max_score=exercise.max_score, message=message[:500],
-                       duration_s=round(duration, 3), isolation=sandbox.isolation())
+                       duration_s=round(duration, 3), isolation=sandbox.description())
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:

@@ -14,11 +14,9 @@ from __future__ import annotations
 import asyncio
 import atexit
 import re
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -81,6 +79,7 @@ class LimitedKernelManager(AsyncKernelManager):
     limits: Limits = Limits()
     shared: Path = Path("/nonexistent")
     env: dict[str, str] = {}
+    envelope: sandbox.Envelope = sandbox.Envelope(None)
 
     @property
     def kernel_spec(self) -> KernelSpec:
@@ -91,7 +90,14 @@ class LimitedKernelManager(AsyncKernelManager):
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         command = [sys.executable, "-I", "-c", _LAUNCHER, _LIMITS, *limit_args(self.limits),
                    "-f", self.connection_file]
-        return sandbox.wrap(command, self.env, shared=self.shared)
+        self.envelope.close()
+        self.envelope = sandbox.envelope(self.limits.memory_mb)
+        return self.envelope.enter(sandbox.wrap(command, self.env, shared=self.shared))
+
+    def release(self) -> None:
+        """After shutdown: the memory envelope and the socket folder go."""
+        self.envelope.close()
+        sandbox.remove_folder(self.shared)
 
 
 @dataclass
@@ -133,7 +139,7 @@ class _Kernel:
 
 
 async def _start_kernel(limits: Limits) -> _Kernel:
-    scratch = Path(tempfile.mkdtemp(prefix="convgrade-nb-"))
+    scratch = sandbox.capped_folder("convgrade-nb-")
     km = LimitedKernelManager(kernel_name="python3", transport="ipc")
     km.limits, km.shared = limits, scratch
     km.ip = str(scratch / "kernel")
@@ -172,6 +178,7 @@ class _Pool:
         await self.fill(limits)
         kernel = await task
         if not await kernel.manager.is_alive():
+            kernel.manager.release()
             kernel = await _start_kernel(limits)
         return kernel
 
@@ -181,7 +188,7 @@ class _Pool:
             for task in tasks:
                 kernel = await task
                 await kernel.manager.shutdown_kernel(now=True)
-                shutil.rmtree(kernel.scratch, ignore_errors=True)
+                kernel.manager.release()
         self.ready.clear()
 
 
@@ -286,8 +293,8 @@ async def _shutdown(run: NotebookRun) -> None:
             pass
     if run.client is not None and run.client.kc is not None:
         run.client.kc.stop_channels()
-    if run.scratch is not None:
-        shutil.rmtree(run.scratch, ignore_errors=True)
+    if km is not None:
+        km.release()
 
 
 def run_notebook(nb: nbformat.NotebookNode, limits: Limits, budget: float,

@@ -1,30 +1,53 @@
-"""The sandbox around learner code: bubblewrap where the machine has it, process limits otherwise.
+"""The sandbox around learner code: bubblewrap where the machine has it, process limits otherwise,
+and one memory envelope per worker wherever the host's cgroups allow it.
 
-With bubblewrap, a worker (the `.py` worker and the notebook kernel alike) sees a read-only root
-filesystem; a fresh size-capped tmpfs as `/tmp`, which is its working directory; no home directory
-but the Python installation; not the project tree, the reference solutions, the hidden suites,
-the submissions or the output folder; no network; its own pid, ipc and uts namespaces; no
-capabilities, as an unprivileged uid; and only the environment variables given here. Without
-bubblewrap the worker still runs in its own session with resource limits, a scratch directory
-and a cleaned environment: "isolation: basic", which every report states.
+With bubblewrap, a worker (the `.py` worker and the notebook kernel alike) sees an allowlisted
+root: the system folders (`/usr` and the `/bin`, `/lib*` links or folders), the Python
+installation in use and nothing else of the host, all read-only; no `/etc`, no home, no project
+tree, no output folder (a folder created while workers run is not visible either). It gets a
+fresh size-capped tmpfs as `/tmp`, which is its working directory; a small `/dev/shm` and a
+read-only `/dev`; no network; its own pid, ipc and uts namespaces; no capabilities, as an
+unprivileged uid; and only the environment variables given here. Without bubblewrap the worker
+still runs in its own session with resource limits, a scratch directory and a cleaned
+environment: "isolation: basic", which every report states.
+
+The memory envelope (`envelope`) is a cgroup per worker or kernel with a memory limit that counts
+all of its processes, its tmpfs files and its shared memory: cgroup v2 `memory.max` where this
+process may create a child group with the memory controller, else cgroup v1
+`memory.limit_in_bytes` (and `memory.memsw.limit_in_bytes`), else none, and then only the
+per-process address-space limit applies. `description()` names the one in use.
 """
 
 from __future__ import annotations
 
+import ctypes
+import itertools
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
+import tempfile
+import time
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TMP_SIZE = 64 * 2**20
+SHM_SIZE = 4 * 2**20
+# A tmpfs over a hidden folder only has to hold mount points.
+MASK_SIZE = 64 * 2**10
+# A kernel's socket folder holds its connection file and five sockets; without bubblewrap the
+# kernel also runs there, with its IPython profile.
+SOCKET_DIR_SIZE = 4 * 2**20
+SOCKET_DIR_INODES = 512
 WORKDIR = "/tmp/work"
-# Hidden again after the Python installation is bound back: in a non-editable install these
-# packages live inside site-packages, which the worker must see.
-SECRET_PACKAGES = ("grader/suites", "grader/variants", "solutions")
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+# Masked inside the Python installation: in a non-editable install these packages live in
+# site-packages, which the worker must see. Workers import nothing of the grader's package.
+SECRET_PACKAGES = ("grader", "solutions")
 
 
 @cache
@@ -43,41 +66,59 @@ def isolation() -> str:
     return "sandbox" if bwrap() else "basic"
 
 
+def description() -> str:
+    """The isolation and where the memory limit applies, as reports state them: e.g.
+    "sandbox, memory: cgroup v1" (the whole worker) or "basic, memory: per process"."""
+    found = _hierarchy()
+    return f"{isolation()}, memory: {found[0] if found else 'per process'}"
+
+
 _HIDDEN: set[Path] = set()
 
 
 def hide(*paths: Path) -> None:
-    """Also hide these folders from every worker started from now on (submissions, outputs)."""
+    """Also hide these folders from every worker started from now on, should they lie inside a
+    folder that workers see (the Python installation); elsewhere they are not visible anyway."""
     _HIDDEN.update(p.resolve() for p in paths)
 
 
 def _python_dirs() -> list[str]:
-    """Where the interpreter and its packages live: bound back read-only after the hiding."""
+    """Where the interpreter and its packages live: bound read-only into the sandbox."""
     paths = sorted({sys.prefix, sys.base_prefix, sysconfig.get_paths()["purelib"],
                     sysconfig.get_paths()["platlib"], str(Path(sys.executable).resolve().parent)})
     return [p for p in paths if not any(Path(p).is_relative_to(q) and p != q for q in paths)]
 
 
+def _system_args() -> list[str]:
+    args = []
+    for name in SYSTEM_DIRS:
+        path = Path(name)
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), name]
+        elif path.is_dir():
+            args += ["--ro-bind", name, name]
+    return args
+
+
 def _prefix(binary: str, hidden: list[Path], shared: Path | None, env: dict[str, str]) -> list[str]:
-    # Order matters: hide first (tmpfs over /tmp, the home, the project, the submissions), then
-    # bind back the few things the worker needs, wherever they live.
-    args = [binary, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+    # bubblewrap's own root is an empty tmpfs: mount what is allowed on it, mask the secrets that
+    # sit inside what is allowed, then make the root and /dev read-only.
+    args = [binary, *_system_args(), "--dev", "/dev", "--size", str(SHM_SIZE), "--tmpfs",
+            "/dev/shm", "--remount-ro", "/dev", "--proc", "/proc",
             "--size", str(TMP_SIZE), "--tmpfs", "/tmp", "--dir", WORKDIR]
-    tmp = Path("/tmp").resolve()
-    for path in sorted({Path.home(), ROOT, *_HIDDEN, *hidden}):
-        if path.exists() and tmp not in path.resolve().parents and path.resolve() != tmp:
-            args += ["--tmpfs", str(path)]
+    visible = [Path(p) for p in _python_dirs()] + [Path(p) for p in SYSTEM_DIRS]
     for path in _python_dirs():
         if Path(path).exists():
             args += ["--ro-bind", path, path]
-    for secret in SECRET_PACKAGES:
-        if (ROOT / secret).is_dir():
-            args += ["--tmpfs", str(ROOT / secret)]
+    masks = sorted({*_HIDDEN, *hidden, *(ROOT / s for s in SECRET_PACKAGES)})
+    for path in masks:
+        if path.is_dir() and any(path.is_relative_to(v) for v in visible):
+            args += ["--size", str(MASK_SIZE), "--tmpfs", str(path)]
     if shared is not None:
         args += ["--bind", str(shared), str(shared)]
-    args += ["--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534",
-             "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--clearenv",
-             "--chdir", WORKDIR]
+    args += ["--remount-ro", "/", "--unshare-all", "--unshare-user", "--uid", "65534",
+             "--gid", "65534", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+             "--clearenv", "--chdir", WORKDIR]
     for key, value in env.items():
         args += ["--setenv", key, value]
     return args
@@ -91,5 +132,157 @@ def wrap(command: list[str], env: dict[str, str], shared: Path | None = None,
     binary = bwrap()
     if binary is None:
         return command
-    inside = {**env, "HOME": WORKDIR, "TMPDIR": "/tmp"}
+    # No /etc/passwd inside: getpass finds the user name in the environment instead.
+    inside = {**env, "HOME": WORKDIR, "TMPDIR": "/tmp", "LOGNAME": "nobody"}
     return [*_prefix(binary, list(hidden), shared, inside), "--", *command]
+
+
+def _cgroup_parents(proc_cgroup: str, mountinfo: str) -> list[tuple[str, Path]]:
+    """Where this process's own cgroups are, best first: ("cgroup v2" | "cgroup v1", folder).
+
+    `proc_cgroup` is /proc/self/cgroup, `mountinfo` /proc/self/mountinfo."""
+    own: dict[str, str] = {}
+    for line in proc_cgroup.splitlines():
+        number, controllers, path = line.split(":", 2)
+        for name in controllers.split(",") if number != "0" else ["unified"]:
+            own[name] = path
+    found = []
+    for line in mountinfo.splitlines():
+        fields = line.split()
+        if " - " not in line or len(fields) < 5:
+            continue
+        after = line.split(" - ", 1)[1].split()
+        if len(after) < 3:
+            continue
+        fstype, options = after[0], after[2].split(",")
+        mount_root, mount_point = fields[3], fields[4]
+        name = "unified" if fstype == "cgroup2" else "memory" if (
+            fstype == "cgroup" and "memory" in options) else None
+        if name is None or name not in own:
+            continue
+        relative = os.path.relpath(own[name], mount_root)
+        if relative.startswith(".."):
+            continue
+        kind = "cgroup v2" if name == "unified" else "cgroup v1"
+        found.append((kind, Path(mount_point, relative).resolve()))
+    return sorted(found, key=lambda kf: kf[0], reverse=True)
+
+
+_GROUPS = itertools.count()
+
+
+def _make_group(kind: str, parent: Path, limit: int) -> Path:
+    """A fresh child group of `parent` limited to `limit` bytes; OSError if the host refuses."""
+    group = parent / f"convgrade-{os.getpid()}-{next(_GROUPS)}"
+    group.mkdir()
+    try:
+        if kind == "cgroup v2":
+            if "memory" not in (group / "cgroup.controllers").read_text().split():
+                raise OSError("the memory controller is not delegated here")
+            (group / "memory.max").write_text(str(limit))
+            if (group / "memory.swap.max").exists():
+                (group / "memory.swap.max").write_text("0")
+        else:
+            (group / "memory.limit_in_bytes").write_text(str(limit))
+            if (group / "memory.memsw.limit_in_bytes").exists():
+                (group / "memory.memsw.limit_in_bytes").write_text(str(limit))
+    except OSError:
+        _remove_group(group)
+        raise
+    return group
+
+
+def _remove_group(group: Path) -> None:
+    """Kill whatever is left in the group, then remove it (its charges go to the parent)."""
+    for _ in range(100):
+        try:
+            pids = [int(p) for p in (group / "cgroup.procs").read_text().split()]
+        except OSError:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            group.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.01)
+
+
+@cache
+def _hierarchy() -> tuple[str, Path] | None:
+    """The cgroup kind and parent folder that per-worker groups go in, or None: probed once."""
+    if os.environ.get("CONVGRADE_CGROUP") == "off":
+        return None
+    try:
+        parents = _cgroup_parents(Path("/proc/self/cgroup").read_text(),
+                                  Path("/proc/self/mountinfo").read_text())
+    except (OSError, ValueError):
+        return None
+    for kind, parent in parents:
+        try:
+            _remove_group(_make_group(kind, parent, 2**30))
+        except OSError:
+            continue
+        return kind, parent
+    return None
+
+
+@dataclass
+class Envelope:
+    """The memory limit around one worker or kernel and all it starts. `enter` prefixes a
+    command so that it joins the group before it runs anything; `close` kills what is left in
+    the group and removes it. Without a usable cgroup both do nothing."""
+
+    kind: str | None
+    group: Path | None = None
+
+    def enter(self, command: list[str]) -> list[str]:
+        if self.group is None:
+            return command
+        # The shell writes its own pid, then becomes the command: nothing runs outside the group.
+        return ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(self.group / "cgroup.procs"),
+                *command]
+
+    def close(self) -> None:
+        if self.group is not None:
+            _remove_group(self.group)
+            self.group = None
+
+
+def envelope(memory_mb: int) -> Envelope:
+    """A memory envelope of `memory_mb` MiB for a worker about to start."""
+    found = _hierarchy()
+    if found is None:
+        return Envelope(None)
+    kind, parent = found
+    try:
+        return Envelope(kind, _make_group(kind, parent, memory_mb * 2**20))
+    except OSError:
+        return Envelope(None)
+
+
+_MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MNT_DETACH = 2, 4, 8, 2
+
+
+def capped_folder(prefix: str) -> Path:
+    """A fresh private folder on the host, on its own small tmpfs when this process may mount
+    one (root), so that what a sandboxed writer puts there is bounded in total, not per file."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    if os.geteuid() == 0:
+        libc = ctypes.CDLL(None, use_errno=True)
+        options = f"size={SOCKET_DIR_SIZE},nr_inodes={SOCKET_DIR_INODES},mode=0700"
+        libc.mount(b"convgrade", str(folder).encode(), b"tmpfs",
+                   _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, options.encode())
+    return folder
+
+
+def remove_folder(folder: Path) -> None:
+    """Remove a `capped_folder` (its tmpfs goes at once, however deep the tree in it)."""
+    if os.path.ismount(folder):
+        ctypes.CDLL(None, use_errno=True).umount2(str(folder).encode(), _MNT_DETACH)
+    shutil.rmtree(folder, ignore_errors=True)

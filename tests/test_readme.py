@@ -1,4 +1,5 @@
-"""Does the README stay true? Its quick start, its CI command and its catalogue table."""
+"""Does the README stay true? Its quick start, its CI command, its catalogue table, its security
+section."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import sys
 
 import pytest
 
-from grader import exercises, report
+from grader import exercises, report, sandbox
+from grader.models import Limits
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text()
@@ -66,3 +68,30 @@ def test_readme_shows_the_browser_tests_screenshots():
         "class-summary", "report-partial", "report-graded", "report-error"))
     for path in shown:
         assert (ROOT / path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
+
+
+def security() -> str:
+    return README.split("## Security", 1)[1].split("\n## ", 1)[0]
+
+
+def test_every_security_row_names_a_check_that_exists():
+    """Each attack row of the security table names the corpus test that asserts its containment."""
+    rows = [r for r in security().splitlines() if r.startswith("| ") and "---" not in r][1:]
+    assert len(rows) >= 7
+    for row in rows:
+        checks = re.findall(r"`(test_\w+\.py)::(test_\w+)`", row.split("|")[-2])
+        assert checks, row
+        for module, test in checks:
+            source = (ROOT / "tests" / "adversarial" / module).read_text()
+            assert f"def {test}(" in source, (module, test)
+
+
+def test_security_sizes_and_names_are_the_sandboxs():
+    text = " ".join(security().split())
+    assert f"private {sandbox.TMP_SIZE // 2**20} MiB `/tmp`" in text
+    assert f"a {sandbox.SHM_SIZE // 2**20} MiB `/dev/shm`" in text
+    assert f"a {sandbox.SOCKET_DIR_SIZE // 2**20} MiB tmpfs of its own" in text
+    assert f"`memory_mb`, {Limits().memory_mb} MiB by default" in text
+    for kind in ("cgroup v2", "cgroup v1", "per process"):
+        assert f"`memory: {kind}`" in text
+    assert sandbox.description().split(", ")[1] in text

@@ -1,7 +1,10 @@
-"""What a sandboxed worker can see, for an editable checkout and for an installed package alike."""
+"""What a sandboxed worker can see, for an editable checkout and for an installed package alike;
+the memory envelope that cgroups give each worker."""
 
 from __future__ import annotations
 
+import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,8 +13,8 @@ import pytest
 
 from grader import sandbox
 
-pytestmark = pytest.mark.skipif(sandbox.isolation() != "sandbox",
-                                reason="bubblewrap is not available here: apt-get install bubblewrap")
+needs_bwrap = pytest.mark.skipif(sandbox.isolation() != "sandbox",
+                                 reason="bubblewrap is not available here: apt-get install bubblewrap")
 
 LIST = ("import os, sys\n"
         "for p in sys.argv[1:]:\n"
@@ -24,36 +27,35 @@ def _seen(paths: list[Path]) -> dict[str, str]:
     return dict(line.split(" ", 1) for line in out.splitlines())
 
 
-def test_checkout_hides_project_and_secret_packages():
+@needs_bwrap
+def test_root_is_the_allowlist():
+    """Only the system folders and the Python installation are there: no project tree."""
+    allowed = {"dev", "proc", "tmp"} | {Path(p).parts[1] for p in sandbox.SYSTEM_DIRS} \
+        | {Path(p).parts[1] for p in sandbox._python_dirs()}
     root = sandbox.ROOT
-    seen = _seen([root, root / "grader", root / "solutions", root / "grader" / "suites",
-                  Path(sys.prefix)])
-    # Only mount points are left in the project: of what is bound back or hidden again, and of
-    # folders other tests asked to hide (exercises/<slug> after `grader check`).
-    for name in ("README.md", "pyproject.toml", "tests", "examples", "benchmarks"):
-        assert f"'{name}'" not in seen[str(root)]
-    assert seen[str(root / "grader")] == "['suites', 'variants']"
-    assert seen[str(root / "solutions")] in ("[]", "absent")  # no file of the references
-    assert seen[str(root / "grader" / "suites")] in ("[]", "absent")
+    seen = _seen([Path("/"), root, root / "solutions", Path(sys.prefix)])
+    assert set(ast.literal_eval(seen["/"])) <= allowed
+    assert "etc" not in seen["/"] and "home" not in seen["/"]
+    assert seen[str(root)] == seen[str(root / "solutions")] == "absent"
     assert seen[sys.prefix] not in ("[]", "absent")
 
 
-def test_installed_layout_hides_suites_inside_site_packages(tmp_path, monkeypatch):
-    """In a non-editable install the suites sit inside site-packages, which is bound back for
-    the interpreter: they must be hidden again."""
+@needs_bwrap
+def test_installed_layout_masks_the_grader_and_solutions_inside_site_packages(tmp_path, monkeypatch):
+    """In a non-editable install the grader's package (suites, variants, practice answers) and
+    the solutions sit inside site-packages, which is bound for the interpreter: they are masked."""
     site = tmp_path / "site-packages"
-    for secret in ("grader/suites", "grader/variants", "solutions"):
+    for secret in ("grader/suites", "grader/variants", "grader/practice", "solutions"):
         (site / secret).mkdir(parents=True)
         (site / secret / "answers.py").write_text("EXPECTED = 42\n")
-    (site / "grader" / "cli.py").write_text("")
+    (site / "numpy_like").mkdir()
     monkeypatch.setattr(sandbox, "ROOT", site)
     python = sandbox._python_dirs()
     monkeypatch.setattr(sandbox, "_python_dirs", lambda: [*python, str(site)])
-    seen = _seen([site / "grader", site / "grader" / "suites", site / "grader" / "variants",
-                  site / "solutions"])
-    assert "cli.py" in seen[str(site / "grader")]
-    assert seen[str(site / "grader" / "suites")] == "[]"
-    assert seen[str(site / "grader" / "variants")] == "[]"
+    seen = _seen([site, site / "grader", site / "grader" / "suites", site / "solutions"])
+    assert "numpy_like" in seen[str(site)]
+    assert seen[str(site / "grader")] == "[]"
+    assert seen[str(site / "grader" / "suites")] == "absent"
     assert seen[str(site / "solutions")] == "[]"
 
 
@@ -68,3 +70,63 @@ def test_a_submission_importing_the_references_fails_to_import(tmp_path):
     text = " ".join(str(v) for v in (result.status, getattr(result, "message", ""),
                                      *(t.message for t in result.tests)))
     assert "solutions" in text and ("ModuleNotFoundError" in text or "No module" in text), text
+
+
+V1 = "4:memory:/process_api/abc\n0::/\n"
+V2 = "0::/user.slice/grader.service\n"
+MOUNTS = ("35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+          "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n")
+
+
+def test_cgroup_parents_from_proc_files():
+    """Hybrid host (this one): the v2 group first, then the v1 memory group; pure v2; none."""
+    assert sandbox._cgroup_parents(V1, MOUNTS) == [
+        ("cgroup v2", Path("/sys/fs/cgroup/unified")),
+        ("cgroup v1", Path("/sys/fs/cgroup/memory/process_api/abc"))]
+    pure = "30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n"
+    assert sandbox._cgroup_parents(V2, pure) == [
+        ("cgroup v2", Path("/sys/fs/cgroup/user.slice/grader.service"))]
+    assert sandbox._cgroup_parents(V2, MOUNTS.splitlines()[0]) == []
+
+
+@pytest.mark.skipif(sandbox._hierarchy() is None, reason="no cgroup this process may use")
+def test_envelope_holds_the_process_and_goes_away():
+    envelope = sandbox.envelope(300)
+    group = envelope.group
+    assert group is not None and group.is_dir()
+    limit = "memory.max" if envelope.kind == "cgroup v2" else "memory.limit_in_bytes"
+    assert int((group / limit).read_text()) == 300 * 2**20
+    out = subprocess.run(envelope.enter(["cat", "/proc/self/cgroup"]), capture_output=True,
+                         text=True, check=True).stdout
+    assert group.name in out
+    sleeper = subprocess.Popen(envelope.enter(["sleep", "60"]), start_new_session=True)
+    while str(sleeper.pid) not in (group / "cgroup.procs").read_text().split():
+        assert sleeper.poll() is None
+    envelope.close()
+    assert sleeper.wait(timeout=10) == -9
+    assert not group.exists()
+    assert sandbox.description().endswith(f"memory: {envelope.kind}")
+
+
+def test_without_cgroups_the_limit_is_per_process(monkeypatch):
+    monkeypatch.setenv("CONVGRADE_CGROUP", "off")
+    sandbox._hierarchy.cache_clear()
+    try:
+        envelope = sandbox.envelope(300)
+        assert envelope.group is None and envelope.enter(["true"]) == ["true"]
+        assert sandbox.description().endswith("memory: per process")
+    finally:
+        monkeypatch.delenv("CONVGRADE_CGROUP")
+        sandbox._hierarchy.cache_clear()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the socket folder is size-capped only as root")
+def test_capped_folder_is_a_small_tmpfs_and_goes_even_when_deep():
+    folder = sandbox.capped_folder("convgrade-test-")
+    assert os.path.ismount(folder)
+    deep = folder
+    for _ in range(300):
+        deep = deep / "d"
+    os.makedirs(deep)
+    sandbox.remove_folder(folder)
+    assert not folder.exists()

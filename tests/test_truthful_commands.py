@@ -120,7 +120,7 @@ def test_a_notebook_is_called_a_notebook_and_names_its_isolation(tmp_path):
     path = tmp_path / "nb.ipynb"
     path.write_text(notebook(["import numpy as np", "1 / 0"]))
     result = grade.grade_file(exercises.resolve("conv1d"), path)
-    assert result.isolation == sandbox.isolation()
+    assert result.isolation == sandbox.description()
     missing = [t.message for t in result.tests if t.status == "error"]
     assert missing and all(m.endswith("is not defined in your notebook") for m in missing)
     assert result.cell_errors

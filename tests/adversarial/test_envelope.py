@@ -1,0 +1,228 @@
+"""The resource envelope and the sandbox root, attacked from inside a worker (issue 12, classes 3
+and 4). Each attack runs in a real worker through the grader's boundary and reports what it
+managed; the containment is checked from the grader's side, and the next worker must be unharmed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader import kernel, sandbox
+from grader.boundary import WorkerSession
+from grader.models import Limits
+
+LIMITS = Limits(call_timeout_s=20, total_timeout_s=30, memory_mb=256)
+MIB = 2**20
+needs_bwrap = pytest.mark.skipif(sandbox.isolation() != "sandbox",
+                                 reason="bubblewrap is not available here")
+needs_cgroup = pytest.mark.skipif(sandbox._hierarchy() is None,
+                                  reason="no cgroup memory controller this process may use")
+
+FILL = '''
+import os
+
+def fill(folder, most):
+    """Bytes written into `folder` before it refused, up to `most`."""
+    done = 0
+    try:
+        with open(os.path.join(folder, "fill"), "wb") as f:
+            while done < most:
+                f.write(b"x" * 2**20)
+                f.flush()
+                done += 2**20
+    except OSError:
+        pass
+    return done
+'''
+
+
+def _probe(body: str, *args):
+    """Run `probe(*args)` in a fresh worker; its outcome."""
+    source = FILL + textwrap.dedent(body)
+    with WorkerSession({"source": source, "filename": "attack.py"}, ["probe"], LIMITS) as s:
+        assert s.start().kind == "value"
+        return s.call("probe", args, {}, timeout=LIMITS.call_timeout_s)
+
+
+def _groups() -> set[Path]:
+    found = sandbox._hierarchy()
+    return set() if found is None else set(found[1].glob(f"convgrade-{os.getpid()}-*"))
+
+
+@pytest.fixture(autouse=True)
+def no_group_left_behind():
+    """Every worker's cgroup is gone after it (kernels started ahead for a batch may remain)."""
+    before = _groups()
+    yield
+    assert _groups() <= before
+
+
+def _next_worker_is_unharmed() -> None:
+    outcome = _probe("def probe():\n    return sum(range(10))\n")
+    assert (outcome.kind, outcome.value) == ("value", 45)
+
+
+@needs_bwrap
+def test_every_writable_tmpfs_is_sized():
+    """Filling every writable tmpfs the sandbox mounts (/tmp, /dev/shm, and whatever else a
+    worker can find) holds at most /tmp's and /dev/shm's sizes in total."""
+    outcome = _probe('''
+        def probe():
+            written = {}
+            for line in open("/proc/self/mountinfo"):
+                fields = line.split()
+                point, fstype = fields[4], line.split(" - ")[1].split()[0]
+                if fstype == "tmpfs" and os.access(point, os.W_OK):
+                    written[point] = fill(point, 96 * 2**20)
+            return [[p, n] for p, n in written.items()]
+    ''')
+    assert outcome.kind == "value", outcome.reason
+    written = dict(outcome.value)
+    assert written.get("/tmp", 0) <= sandbox.TMP_SIZE
+    assert written.get("/dev/shm", 0) <= sandbox.SHM_SIZE
+    assert sum(written.values()) <= sandbox.TMP_SIZE + sandbox.SHM_SIZE, written
+    _next_worker_is_unharmed()
+
+
+@needs_bwrap
+def test_dev_and_dev_shm_hold_a_few_mib_at_most():
+    outcome = _probe('''
+        def probe():
+            return [fill("/dev", 32 * 2**20), fill("/dev/shm", 32 * 2**20)]
+    ''')
+    assert outcome.kind == "value", outcome.reason
+    dev, shm = outcome.value
+    assert dev == 0
+    assert shm <= sandbox.SHM_SIZE
+    _next_worker_is_unharmed()
+
+
+SYSV = '''
+    def probe(total):
+        # Segments are attached one at a time, so RLIMIT_AS sees only one; detached, they stay.
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.shmat.restype = ctypes.c_void_p
+        size, held = 64 * 2**20, 0
+        while held < total:
+            key = libc.shmget(0, ctypes.c_size_t(size), 0o1600)
+            address = libc.shmat(key, None, 0)
+            if key < 0 or address in (None, 2**64 - 1):
+                break
+            ctypes.memset(address, 1, size)
+            libc.shmdt(ctypes.c_void_p(address))
+            held += size
+        return held
+'''
+
+
+@needs_cgroup
+def test_sysv_shared_memory_counts_against_the_memory_limit():
+    """SysV segments of twice the memory limit in all: outside RLIMIT_AS, inside the cgroup's."""
+    outcome = _probe(SYSV, 2 * LIMITS.memory_mb * MIB)
+    assert outcome.kind == "lost" and "killed" in outcome.reason, outcome
+    _next_worker_is_unharmed()
+
+
+@needs_cgroup
+@pytest.mark.parametrize("mode", ["sandbox", "off"])
+def test_memory_is_limited_across_processes(mode, monkeypatch):
+    """Four processes of 100 MiB each stay under a 256 MiB RLIMIT_AS each, not together; with
+    and without bubblewrap."""
+    if mode == "sandbox" and sandbox.isolation() != "sandbox":
+        pytest.skip("bubblewrap is not available here")
+    if mode == "off":
+        monkeypatch.setenv("CONVGRADE_SANDBOX", "off")
+    sandbox.bwrap.cache_clear()
+    outcome = _probe('''
+        def probe():
+            import time
+            children = []
+            for _ in range(4):
+                pid = os.fork()
+                if pid == 0:
+                    block = bytearray(100 * 2**20)
+                    block[::4096] = b"x" * len(block[::4096])
+                    time.sleep(5)
+                    os._exit(0)
+                children.append(pid)
+            codes = [os.waitpid(pid, 0)[1] for pid in children]
+            return [c for c in codes if c]
+    ''')
+    monkeypatch.delenv("CONVGRADE_SANDBOX", raising=False)
+    sandbox.bwrap.cache_clear()
+    assert outcome.kind == "lost" or outcome.value, outcome
+    _next_worker_is_unharmed()
+
+
+@needs_bwrap
+def test_a_folder_created_after_the_worker_started_is_invisible():
+    """Like the output folder of a batch started later: a classmate's name and score."""
+    source = FILL + "def probe(path):\n    return sorted(os.listdir(path))\n"
+    with WorkerSession({"source": source, "filename": "attack.py"}, ["probe"], LIMITS) as s:
+        assert s.start().kind == "value"
+        later = Path(tempfile.mkdtemp(prefix="convgrade-out-", dir="/var/tmp"))
+        try:
+            (later / "grades.csv").write_text("alice,100\n")
+            outcome = s.call("probe", (str(later),), {})
+        finally:
+            (later / "grades.csv").unlink()
+            later.rmdir()
+    assert outcome.kind == "raised" and outcome.error["type"] == "FileNotFoundError", outcome
+
+
+@needs_bwrap
+def test_host_etc_is_not_there():
+    outcome = _probe('''
+        def probe():
+            found = []
+            for path in ("/etc/shadow", "/etc/passwd", "/etc/hostname"):
+                try:
+                    found.append(open(path).read()[:20])
+                except OSError:
+                    pass
+            return found
+    ''')
+    assert (outcome.kind, outcome.value) == ("value", []), outcome
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the socket folder is size-capped only as root")
+@pytest.mark.parametrize("mode", ["sandbox", "off"])
+def test_kernel_socket_folder_is_capped(mode, monkeypatch):
+    """A notebook kernel filling the one host folder it may write to (without bubblewrap, the
+    folder it runs in), with and without bubblewrap."""
+    if mode == "sandbox" and sandbox.isolation() != "sandbox":
+        pytest.skip("bubblewrap is not available here")
+    if mode == "off":
+        monkeypatch.setenv("CONVGRADE_SANDBOX", "off")
+    sandbox.bwrap.cache_clear()
+    cell = textwrap.dedent('''
+        import os, sys
+        folder = os.path.dirname(sys.argv[sys.argv.index("-f") + 1])
+        for i in range(64):
+            with open(os.path.join(folder, f"f{i}"), "wb") as f:
+                f.write(b"x" * 2**20)
+    ''')
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
+
+    def measure(run: kernel.NotebookRun) -> tuple[int, Path, list]:
+        du = subprocess.run(["du", "-sb", str(run.scratch)], capture_output=True, text=True)
+        return int(du.stdout.split()[0]), run.scratch, run.errors
+
+    # A kernel needs more address space than a worker to start.
+    try:
+        used, folder, errors = kernel.run_notebook(nb, Limits(memory_mb=1024), 60, measure)
+    finally:
+        monkeypatch.delenv("CONVGRADE_SANDBOX", raising=False)
+        sandbox.bwrap.cache_clear()
+    assert [e.message for e in errors] == ["OSError: [Errno 28] No space left on device"]
+    assert used <= sandbox.SOCKET_DIR_SIZE
+    assert not folder.exists()
+    _next_worker_is_unharmed()
