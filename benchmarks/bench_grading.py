@@ -52,7 +52,7 @@ sys.path.insert(0, str(ROOT))
 
 import nbformat  # noqa: E402
 
-from grader import batch, exercises, grade, kernel, runner, sandbox, speed  # noqa: E402
+from grader import batch, exercises, grade, kernel, runner, sandbox, speed, suites  # noqa: E402
 
 GOAL_RATIO = 4.0
 GOAL_SINGLE_S = 1.5
@@ -181,8 +181,7 @@ class Phases:
             (grade, "_plain_python"): "replay sources (IPython transformer)",
             (grade, "grade_session"): "grading session, total:",
             (runner, "run_cases"): "  hidden suite (run_cases, incl. diagnosis)",
-            (runner, "suite"): "    import the hidden suite",
-            (runner, "reference"): "    import the reference",
+            (suites, "get"): "    assemble the suite (cases, variants, reference, extras)",
             (speed, "measure"): "  speed feedback (speed.measure)",
             (speed, "_reference_seconds"): "    time the reference (once per process)",
             (sandbox, "bwrap"): "probe bubblewrap (once per process)",
