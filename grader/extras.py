@@ -14,6 +14,7 @@ and line, or the message the instructor gave it, never the values compared.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import time
 import traceback
 from collections.abc import Callable
@@ -51,11 +52,12 @@ class LearnerRaised(LearnerFailure):
 
 
 class CloseMismatch(AssertionError):
-    """`assert_close` failed: the verdict (message without expected values) and its diagnosis."""
+    """`assert_close` failed: the verdict (message without expected values), and the learner
+    call whose answer it rejected, when it was one."""
 
-    def __init__(self, verdict: runner.Verdict) -> None:
+    def __init__(self, verdict: runner.Verdict, call: Call | None) -> None:
         super().__init__(verdict.message)
-        self.verdict = verdict
+        self.verdict, self.call = verdict, call
 
 
 @dataclass(frozen=True)
@@ -159,8 +161,7 @@ def _origin(calls: list[Call], actual: Any) -> tuple[Call, int | None] | None:
 
 def assert_close_for(suite: Suite, learner: Learner) -> Callable[[Any, Any], None]:
     """The `assert_close(actual, expected)` fixture: the exercise's tolerance rule (exact for
-    exactly compared functions), shape and dtype checks; on failure, a diagnosis when `actual`
-    came from a learner call to a catalogued function."""
+    exactly compared functions), shape and dtype checks."""
 
     def assert_close(actual: Any, expected: Any) -> None:
         origin = _origin(learner.calls, actual)
@@ -171,20 +172,27 @@ def assert_close_for(suite: Suite, learner: Learner) -> Callable[[Any, Any], Non
         wanted = tuple(map(np.asarray, expected)) if isinstance(expected, tuple) else np.asarray(expected)
         dtypes = tuple(w.dtype for w in wanted) if isinstance(wanted, tuple) else wanted.dtype
         mismatch = compare(actual, wanted, dtypes, names, function in suite.exact)
-        if mismatch is None:
-            return
-        if origin is None:
-            raise CloseMismatch(runner.Verdict("failed", mismatch.message))
-        call, index = origin
-        ref = runner.reference_answer(suite, call.function, call.args, call.kwargs)
-        whole = runner.value_verdict(suite, call.function, call.value, ref,
-                                     list(runner.variants_on(suite, call.function, call.args,
-                                                             call.kwargs)))
-        raise CloseMismatch(runner.Verdict("failed", mismatch.message, whole.diagnosis,
-                                           heatmap=whole.heatmap, heatmap_shape=whole.heatmap_shape,
-                                           heatmap_output=whole.heatmap_output))
+        if mismatch is not None:
+            raise CloseMismatch(runner.Verdict("failed", mismatch.message),
+                                origin[0] if origin else None)
 
     return assert_close
+
+
+def _diagnosed(verdict: runner.Verdict, suite: Suite, calls: list[Call]) -> runner.Verdict:
+    """A failed test's verdict with the diagnosis of the learner call that went wrong: the one
+    `assert_close` rejected, else the latest call whose answer differs from the reference's
+    (each judged as a case is, the variants run on the call's inputs)."""
+    for call in calls:
+        try:
+            ref = runner.reference_answer(suite, call.function, call.args, call.kwargs)
+        except Exception:  # noqa: BLE001 - inputs the reference refuses: nothing to compare
+            continue
+        variants = list(runner.variants_on(suite, call.function, call.args, call.kwargs))
+        judged = runner.value_verdict(suite, call.function, call.value, ref, variants)
+        if judged.status != "passed":
+            return dataclasses.replace(judged, status=verdict.status, message=verdict.message)
+    return verdict
 
 
 def run_extra(test: ExtraTest, exercise: Exercise, session: WorkerSession, deadline: float,
@@ -197,11 +205,14 @@ def run_extra(test: ExtraTest, exercise: Exercise, session: WorkerSession, deadl
     try:
         test.run(**{name: fixtures[name] for name in test.fixtures})
         verdict = runner.Verdict("passed")
-    except (LearnerFailure, CloseMismatch) as exc:
+    except LearnerFailure as exc:
         verdict = exc.verdict
+    except CloseMismatch as exc:
+        verdict = _diagnosed(exc.verdict, suite, [exc.call] if exc.call else learner.calls[::-1])
     except AssertionError as exc:
-        verdict = runner.Verdict("failed", str(exc)[:300] or
-                                 f"assertion failed ({_where(exc, test)})")
+        verdict = _diagnosed(runner.Verdict("failed", str(exc)[:300] or
+                                            f"assertion failed ({_where(exc, test)})"),
+                             suite, learner.calls[::-1])
     except pytest.fail.Exception as exc:
         verdict = runner.Verdict("failed", str(exc.msg)[:300])
     except pytest.skip.Exception as exc:

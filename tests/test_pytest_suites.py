@@ -205,3 +205,68 @@ def test_readme_example_is_the_shipped_extra_test_file():
     readme = (ROOT / "README.md").read_text()
     block = re.search(r"## Writing hidden tests.*?```python\n(.*?)```", readme, re.S)[1]
     assert block.strip() in (ROOT / "exercises/conv_forward/hidden/test_more.py").read_text()
+
+
+def test_extra_test_failures_are_diagnosed_without_expected_values():
+    exercise = exercises.resolve("conv_forward")
+    result = grade.grade_file(exercise, BUGGY / "conv_forward" / "bias-wrong-axis.py")
+    extra = [t for t in result.tests if t.extra]
+    assert len(extra) == 2 and all(t.status == "failed" and t.points == 0 for t in extra)
+    assert {t.diagnosis.slug for t in extra} == {"bias-wrong-axis"}
+    assert all(re.fullmatch(r"output is wrong: relative error [\d.e-]+ \(tolerance 1e-10\)",
+                            t.message) for t in extra), [t.message for t in extra]
+
+
+INSTRUCTOR_TESTS = '''
+import numpy as np
+import pytest
+
+X = np.random.default_rng(1).standard_normal((2, 3, 5, 6))
+W = np.random.default_rng(2).standard_normal((4, 3, 3, 3))
+B = np.zeros(4)
+
+
+def test_bare_assert(learner):
+    assert learner.conv_forward(X, W, B).shape == (2, 4, 9, 9)
+
+
+def test_own_message(learner):
+    assert learner.conv_forward(X, W, B).shape == (2, 4, 9, 9), "wrong output size"
+
+
+def test_channel_mismatch_raises(learner):
+    with pytest.raises(ValueError):
+        learner.conv_forward(X, W[:, :2], B)
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("stride", [1, 2])
+def test_strides(learner, reference, assert_close, stride):
+    assert_close(learner.conv_forward(X, W, B, stride=stride),
+                 reference.conv_forward(X, W, B, stride=stride))
+'''
+
+
+def test_instructor_tests_report_like_cases(tmp_path):
+    """Bare asserts name their line, never the values; a learner's ValueError is caught by
+    `pytest.raises(ValueError)`; parametrized tests are one test per parameter set."""
+    exercise = exercises.resolve("conv_forward")
+    path = tmp_path / "test_mine.py"
+    path.write_text(INSTRUCTOR_TESTS)
+    tests = suites._collect(exercise, path)
+    assert [t.id for t in tests] == ["test_mine::test_bare_assert", "test_mine::test_own_message",
+                                     "test_mine::test_channel_mismatch_raises",
+                                     "test_mine::test_strides[1]", "test_mine::test_strides[2]"]
+    assert tests[-1].points == 2
+    load = {"source": (ROOT / "solutions" / "conv_forward.py").read_text(), "filename": "a.py"}
+    with WorkerSession(load, list(exercise.functions), exercise.limits) as session:
+        assert session.start().kind == "value"
+        results = {t.id.split("::")[1]: extras.run_extra(t, exercise, session,
+                                                          time.monotonic() + 60)
+                   for t in tests}
+    assert results["test_bare_assert"].message == "assertion failed (test_mine.py, line 11)"
+    assert results["test_own_message"].message == "wrong output size"
+    assert {k: r.status for k, r in results.items()} == {
+        "test_bare_assert": "failed", "test_own_message": "failed",
+        "test_channel_mismatch_raises": "passed", "test_strides[1]": "passed",
+        "test_strides[2]": "passed"}
