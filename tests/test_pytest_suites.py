@@ -258,7 +258,8 @@ def test_instructor_tests_report_like_cases(tmp_path):
                                      "test_mine::test_channel_mismatch_raises",
                                      "test_mine::test_strides[1]", "test_mine::test_strides[2]"]
     assert tests[-1].points == 2
-    load = {"source": (ROOT / "solutions" / "conv_forward.py").read_text(), "filename": "a.py"}
+    load = {"source": (ROOT / "tests/submissions/naive/conv_forward.py").read_text(),
+            "filename": "a.py"}
     with WorkerSession(load, list(exercise.functions), exercise.limits) as session:
         assert session.start().kind == "value"
         results = {t.id.split("::")[1]: extras.run_extra(t, exercise, session,
