@@ -169,6 +169,7 @@ def sections(result: GradeResult) -> list[Section]:
 
 
 def main_mistake(result: GradeResult) -> str:
-    """The key of the finding that explains most failures of the submission; "" when none."""
-    found = [f for s in sections(result) for f in s.findings]
-    return max(found, key=lambda f: len(f.tests)).key if found else ""
+    """The key of the submission's main finding: of each function's top-ranked finding, the one
+    that explains most failed tests; "" when nothing was found."""
+    tops = [s.findings[0] for s in sections(result) if s.findings]
+    return max(tops, key=lambda f: len(f.tests)).key if tops else ""

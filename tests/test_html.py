@@ -19,7 +19,15 @@ from grader.html import (
     render_index,
     render_report,
 )
-from grader.models import CellError, Diagnosis, GradeResult, Performance, TestResult
+from grader.models import (
+    CellError,
+    Diagnosis,
+    Finding,
+    FunctionFindings,
+    GradeResult,
+    Performance,
+    TestResult,
+)
 
 CSP = ('<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
        'style-src \'unsafe-inline\'; img-src data:">')
@@ -347,3 +355,23 @@ def test_empty_index_renders():
     assert_self_contained(page)
     assert "No submissions." in page
     assert section(page, "histogram").count("<rect") == 0
+
+
+def test_findings_of_the_result_document_come_first_with_their_numbers():
+    """Schema 2: the function's ranked findings are shown as they are, a pattern by its id, a
+    factor in words, the heatmap of the test the finding names."""
+    scaled = Finding("probe", "Your output is the right answer times a constant.", "Check scaling.",
+                     ("pad1",), slug="scaled-output", detail={"factor": 0.5}, heatmap_test="pad1")
+    stride = Finding("pattern", "fails only where stride > 1", "Check the stride.",
+                     ("stride2-pad1-distinct-dims",), pattern="fails-when-stride-gt-1",
+                     detail={"when": "stride > 1", "exact": True})
+    functions = (FunctionFindings("conv_backward", 38, 58, (scaled, stride)),)
+    page = render_report(failed_result(functions=functions))
+    backward = page[page.index("38 / 58 points"):page.index("24 / 42 points")]
+    assert backward.index("scaled-output") < backward.index("fails-when-stride-gt-1") \
+        < backward.index("<table")
+    assert "off by a factor of 0.5" in backward
+    assert "where stride &gt; 1" not in backward.replace("fails only where stride &gt; 1", "")
+    assert PADDING.message not in backward  # the document's findings replace the per-test ones
+    (heat,) = [s for s in svg_blocks(page) if 'aria-label="error heatmap' in s]
+    assert cells(heat) == 6
