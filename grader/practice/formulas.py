@@ -1,4 +1,5 @@
-"""The arithmetic behind the numeric concept questions: the statements' own size formulas.
+"""The arithmetic behind the numeric concept questions: the statements' own size formulas, the
+output size itself from the model answer (`output_size` of solutions/conv_strided_dilated.py).
 
 Each function takes the values a question draws (keyword arguments named as in its prompt) and
 returns the exact answer, an int or a tuple of ints; a ValueError means "no such layer" and makes
@@ -9,14 +10,20 @@ solutions run on arrays of the drawn shapes.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
+
+
+@cache
+def _output_size() -> Callable[..., int]:
+    """The model answer's own size helper, from the most general layer (stride, padding, dilation)."""
+    from grader import suites
+
+    return suites.get("conv_strided_dilated").reference.output_size
 
 
 def conv_out(H: int, K: int, P: int = 0, S: int = 1, D: int = 1) -> int:
     """floor((H + 2P - D*(K-1) - 1) / S) + 1, as in PyTorch; ValueError when it is below 1."""
-    out = (H + 2 * P - D * (K - 1) - 1) // S + 1
-    if out < 1:
-        raise ValueError(f"empty output: H={H}, K={K}, P={P}, S={S}, D={D}")
-    return out
+    return _output_size()(H, K, S, P, D)
 
 
 def effective_kernel(K: int, D: int) -> int:

@@ -159,8 +159,8 @@ def interview_status(exercise: Exercise, finish: bool, now: float | None = None)
 def render_summary(s: interview.Summary) -> str:
     first = (f"first full pass after {interview.clock(s.first_pass_s)}" if s.first_pass_s is not None
              else "no full pass")
-    lines = [f"Interview over ({s.ended}): score {pts(s.score)}/{pts(s.max_score)} "
-             f"in {s.checks} check(s), {first}, {pts(round(s.minutes, 2))} minutes allowed."]
+    lines = [_wrap(f"Interview over ({s.ended}): score {pts(s.score)}/{pts(s.max_score)} "
+                   f"in {s.checks} check(s), {first}, {pts(round(s.minutes, 2))} minutes allowed.")]
     lines.append("\nFollow-up questions an interviewer asks next:")
     if s.followups:
         lines += [_wrap(f"{i}. {item}", "  ", "   ") for i, item in
