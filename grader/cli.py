@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -17,9 +17,22 @@ if TYPE_CHECKING:
     from grader.batch import Graded
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"grader: error: {message}", err=True)
     sys.exit(2)
+
+
+def _exercise(target: str) -> exercises.Exercise:
+    """The exercise named on the command line, with its hidden suite loaded (an instructor's
+    broken extra test file is a one-line error here, not a traceback later)."""
+    from grader import suites
+
+    try:
+        exercise = exercises.resolve(target)
+        suites.get(exercise.slug)
+        return exercise
+    except exercises.ExerciseError as exc:
+        _fail(str(exc))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -67,10 +80,7 @@ def check(exercise: str, file_: Path | None, as_json: bool, html_path: Path | No
         grader check conv_forward --file conv_forward.ipynb --html report.html
         grader check conv_backward --file my_backward.py --verbose
     """
-    try:
-        target = exercises.resolve(exercise)
-    except exercises.ExerciseError as exc:
-        _fail(str(exc))
+    target = _exercise(exercise)
     path = file_ or target.stub
     if not path.is_file():
         _fail(f"no such file: {path}")
@@ -114,10 +124,7 @@ def test_command(exercise: str, file_: Path | None, pytest_args: tuple[str, ...]
         grader test conv_forward --file conv_forward.ipynb --junitxml report.xml
         grader test conv_forward --file my_conv_forward.py -k test_more --lf
     """
-    try:
-        target = exercises.resolve(exercise)
-    except exercises.ExerciseError as exc:
-        _fail(str(exc))
+    target = _exercise(exercise)
     path = file_ or target.stub
     if not path.is_file():
         _fail(f"no such file: {path}")
@@ -155,10 +162,7 @@ def grade_command(submissions: tuple[Path, ...], out: Path, exercise: str | None
         grader grade hw3/*.ipynb --exercise conv_backward --out hw3-reports --jobs 4
         grader grade submissions --out reports --scheduler tcp://10.0.0.5:8786
     """
-    try:
-        override = exercises.resolve(exercise) if exercise else None
-    except exercises.ExerciseError as exc:
-        _fail(str(exc))
+    override = _exercise(exercise) if exercise else None
     graded = _grade_with_progress(list(submissions), out, jobs, override, scheduler)
     sys.exit(1 if any(g.result.status == "error" for g in graded) else 0)
 
@@ -200,6 +204,11 @@ def _grade_with_progress(submissions: list[Path], out: Path, jobs: int,
 
     from grader import batch
 
+    try:
+        for exercise in exercises.discover():  # every suite loads before any submission is graded
+            _exercise(exercise.slug)
+    except exercises.ExerciseError as exc:
+        _fail(str(exc))
     total = len(batch.find(list(submissions)))
     if total == 0:
         _fail(f"no .py or .ipynb submissions in {', '.join(map(str, submissions))}")
