@@ -79,13 +79,20 @@ def _check_data(value: Any) -> None:
                         f"not {type(value).__name__}")
 
 
-def _raised_type(error: dict) -> type[LearnerRaised]:
-    """LearnerRaised combined with the most specific built-in class in the learner's MRO."""
+def _raised(error: dict) -> LearnerRaised:
+    """LearnerRaised combined with the most specific built-in class in the learner's MRO that
+    can be built from a message alone (ValueError, KeyError, ...; not UnicodeDecodeError)."""
+    verdict = runner.raised_verdict(error)
     for name in error.get("mro", []):
         builtin = getattr(builtins, str(name), None)
-        if isinstance(builtin, type) and issubclass(builtin, Exception) and builtin is not Exception:
-            return type(f"Learner{name}", (LearnerRaised, builtin), {})
-    return LearnerRaised
+        if not (isinstance(builtin, type) and issubclass(builtin, Exception)) or \
+                builtin in (Exception, StopIteration, StopAsyncIteration):
+            continue
+        try:
+            return type(f"Learner{builtin.__name__}", (LearnerRaised, builtin), {})(verdict, error)
+        except TypeError:
+            continue
+    return LearnerRaised(verdict, error)
 
 
 class Learner:
@@ -126,7 +133,7 @@ class Learner:
         if outcome.forbidden:
             raise LearnerFailure(runner.forbidden_verdict(function, outcome.forbidden))
         if outcome.kind == "raised":
-            raise _raised_type(outcome.error)(runner.raised_verdict(outcome.error), outcome.error)
+            raise _raised(outcome.error)
         if outcome.modified:
             raise LearnerFailure(runner.modified_verdict(suites.get(self._exercise.slug), function,
                                                          outcome.modified))
