@@ -93,6 +93,18 @@ def test_plugin_is_inert_unless_asked_for(tmp_path):
     assert proc.returncode == 5 and "no tests collected" in proc.stdout, proc.stdout
 
 
+def test_plain_pytest_with_the_plugin_is_the_same_run(tmp_path):
+    """The spelling the README documents for plain pytest: -p, --pyargs, --submission."""
+    naive = ROOT / "tests" / "submissions" / "naive" / "conv1d.py"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "grader.pytest_plugin", "--pyargs",
+         "grader.suites.conv1d", "--submission", str(naive), "-q", "-p", "no:cacheprovider",
+         "-k", "convolve1d or stride2"], capture_output=True, text=True, cwd=tmp_path,
+        timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stdout[-1500:]
+    assert re.search(r"^\d+ passed, \d+ deselected in", proc.stdout, re.M)
+
+
 def test_extra_tests_are_collected_with_their_marks():
     (first, second) = suites.get("conv_forward").extras
     assert first.id == "test_more::test_batch_images_are_independent"
