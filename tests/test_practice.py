@@ -262,9 +262,11 @@ def test_data_home_follows_each_platform(monkeypatch, tmp_path):
     assert progress_db.db_path() == tmp_path / "mine" / progress_db.FILENAME
 
 
-def test_the_suite_never_writes_to_the_real_home():
-    home = os.environ["CONVGRADE_HOME"]
-    assert home and not home.startswith(str(progress_db.Path.home() / ".local"))
+def test_the_suite_never_writes_to_the_real_home(tmp_path_factory):
+    """conftest points every grader run of the suite at a temporary CONVGRADE_HOME."""
+    home = progress_db.Path(os.environ["CONVGRADE_HOME"])
+    assert home.is_relative_to(tmp_path_factory.getbasetemp())
+    assert progress_db.data_home() == home
 
 
 # ----------------------------------------------------------------------------- graded answers

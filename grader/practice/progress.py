@@ -73,14 +73,13 @@ class Interview:
 
 
 def data_home() -> Path:
-    """CONVGRADE_HOME, else the platform's per-user data folder + /convgrade."""
+    """CONVGRADE_HOME, else the per-user data folder + /convgrade: ~/Library/Application Support
+    on macOS, $XDG_DATA_HOME (if absolute) or ~/.local/share elsewhere (the XDG spec)."""
     override = os.environ.get("CONVGRADE_HOME")
     if override:
         return Path(override).expanduser()
     if sys.platform == "darwin":
         return Path.home() / "Library" / "Application Support" / "convgrade"
-    if sys.platform == "win32":
-        return Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming") / "convgrade"
     xdg = os.environ.get("XDG_DATA_HOME")
     base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share"
     return base / "convgrade"
