@@ -58,7 +58,13 @@ def test_the_untouched_stub_says_not_implemented_once():
 
 
 @pytest.mark.parametrize("path", BUGGY, ids=[p.stem for p in BUGGY])
-def test_every_buggy_conv_backward_fits_the_targets(path):
+def test_every_buggy_conv_backward_fits_one_piped_screen(path):
+    lines = check("exercises/conv_backward", "--file", str(path))
+    assert len(lines) <= MAX_LINES and max(map(len, lines)) <= 80, "\n".join(lines)
+
+
+@pytest.mark.parametrize("path", BUGGY, ids=[p.stem for p in BUGGY])
+def test_every_buggy_conv_backward_fits_the_notebook_targets(path):
     result = grade_file(exercises.resolve("conv_backward"), path)
     text = report.render_text(result, width=80)
     lines = text.splitlines()
