@@ -3,6 +3,7 @@ drawn shapes, the seed texts' mistaken claims as explained wrong options, and an
 
 from __future__ import annotations
 
+import ast
 import importlib
 
 import numpy as np
@@ -344,3 +345,24 @@ def test_wrong_line_is_the_only_thing_wrong(question):
 
 def test_every_corrected_snippet_is_probed():
     assert {q.values[0].id for q in line_questions()} == set(PROBES)
+
+
+def _options(slug: str, qid: str) -> tuple[list, int]:
+    """A choice question's options read as arrays, and the index of the correct one."""
+    q = {q.id: q for q in questions.load(exercises.resolve(slug))}[qid]
+    return [np.array(ast.literal_eval(o.text)) for o in q.options], [o.correct for o in q.options].index(True)
+
+
+def test_array_options_are_what_the_reference_computes():
+    """Where the options are arrays, the correct one is the reference's result and the wrong ones
+    are what the named mistakes compute."""
+    options, right = _options("conv1d", "convolve-example")
+    a, v = np.array([1.0, 2, 3]), np.array([0, 1, 0.5])
+    assert np.array_equal(options[right], ref("conv1d").convolve1d(a, v))
+    assert np.array_equal(options[1], np.correlate(a, v, "full"))
+    assert np.array_equal(options[2], ref("conv1d").convolve1d(a, v, "same"))
+    options, right = _options("pooling", "tie-gradient")
+    x = np.array([[[[1.0, 3], [3, 0]]]])
+    dx = ref("pooling").max_pool_backward(np.ones((1, 1, 1, 1)), x, 2)
+    assert np.array_equal(options[right], dx[0, 0])
+    assert all(not np.array_equal(o, dx[0, 0]) for i, o in enumerate(options) if i != right)
