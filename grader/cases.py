@@ -121,7 +121,3 @@ class Suite:
 
     def output_names(self, function: str) -> tuple[str, ...]:
         return self.returns.get(function, ("output",))
-
-    @property
-    def max_points(self) -> float:
-        return float(sum(c.points for c in self.cases) + sum(e.points for e in self.extras))
