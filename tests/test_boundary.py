@@ -16,6 +16,7 @@ HONEST_CONVOLVE1D = textwrap.dedent('''
     import numpy as np
 
     def convolve1d(a, v, mode="full"):
+        a, v = np.asarray(a), np.asarray(v)
         if len(a) == 0 or len(v) == 0 or mode not in ("full", "same", "valid"):
             raise ValueError("empty input or unknown mode")
         if len(v) > len(a):
