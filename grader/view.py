@@ -115,10 +115,15 @@ def detail_text(detail: dict | None) -> str:
 
 
 def _detail(finding: models.Finding) -> str:
-    """The finding's detail in words; a pattern's message already names the cases it fails."""
-    detail = finding.detail or {}
-    return detail_text({k: v for k, v in detail.items() if not (finding.kind == "pattern"
-                                                                  and k in ("when", "exact"))})
+    """The finding's detail in words, without what its message already says (a pattern names
+    the cases it fails; a shape finding may name the axis)."""
+    detail = dict(finding.detail or {})
+    if finding.kind == "pattern":
+        detail.pop("when", None)
+        detail.pop("exact", None)
+    if f"{detail.get('axis')} is {detail.get('got')} instead of {detail.get('want')}" in finding.message:
+        detail.pop("axis", None)
+    return detail_text(detail)
 
 
 def _speed(function: str, perf: Performance | None, summary: FunctionFindings | None) -> Speed | None:
