@@ -187,8 +187,10 @@ class _Pool:
         for tasks in self.ready.values():
             for task in tasks:
                 kernel = await task
-                await kernel.manager.shutdown_kernel(now=True)
-                kernel.manager.release()
+                try:
+                    await kernel.manager.shutdown_kernel(now=True)
+                finally:
+                    kernel.manager.release()
         self.ready.clear()
 
 

@@ -228,8 +228,20 @@ def _hierarchy() -> tuple[str, Path] | None:
             _remove_group(_make_group(kind, parent, 2**30))
         except OSError:
             continue
+        _sweep(parent)
         return kind, parent
     return None
+
+
+def _sweep(parent: Path) -> None:
+    """Remove the empty groups of graders that died without cleaning up (killed, or crashed)."""
+    for group in parent.glob("convgrade-*-*"):
+        creator = group.name.split("-")[1]
+        if creator.isdigit() and not Path("/proc", creator).exists():
+            try:
+                group.rmdir()
+            except OSError:
+                pass
 
 
 @dataclass

@@ -130,3 +130,14 @@ def test_capped_folder_is_a_small_tmpfs_and_goes_even_when_deep():
     os.makedirs(deep)
     sandbox.remove_folder(folder)
     assert not folder.exists()
+
+
+@pytest.mark.skipif(sandbox._hierarchy() is None, reason="no cgroup this process may use")
+def test_groups_of_dead_graders_are_swept():
+    parent = sandbox._hierarchy()[1]
+    dead = next(pid for pid in range(4_000_000, 4_100_000) if not Path("/proc", str(pid)).exists())
+    stale, live = parent / f"convgrade-{dead}-0", sandbox.envelope(300)
+    stale.mkdir()
+    sandbox._sweep(parent)
+    assert not stale.exists() and live.group is not None and live.group.exists()
+    live.close()
