@@ -30,10 +30,10 @@ def max_pool_forward(x: np.ndarray, kernel_size: IntOrPair, stride: IntOrPair | 
     (KH, KW), s, p, _ = geometry(x.shape, kernel_size, stride, padding)
     win = windows(x, (KH, KW), s, p, -np.inf)  # (N, C, H_out, W_out, KH, KW): -inf never wins
     # one elementwise maximum per tap: numpy reduces long rows far faster than 2x2 windows
-    out = win[..., 0, 0]  # (N, C, H_out, W_out)
+    out = win[..., 0, 0].copy()  # (N, C, H_out, W_out), the running maximum
     for u in range(KH):
         for v in range(KW):
-            out = np.maximum(out, win[..., u, v])  # (N, C, H_out, W_out)
+            np.maximum(out, win[..., u, v], out=out)  # in place: no new array per tap
     return out
 
 
@@ -64,7 +64,7 @@ def avg_pool_forward(x: np.ndarray, kernel_size: IntOrPair, stride: IntOrPair | 
     total = np.zeros(win.shape[:4], x.dtype)  # (N, C, H_out, W_out)
     for u in range(KH):  # one addition per tap, in row-major order whatever x's memory layout
         for v in range(KW):
-            total = total + win[..., u, v]
+            total += win[..., u, v]
     return total / divisor(x.shape, (KH, KW), s, p, count_include_pad, x.dtype)
 
 
