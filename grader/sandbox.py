@@ -283,14 +283,28 @@ _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MNT_DETACH = 2, 4, 8, 2
 
 def capped_folder(prefix: str) -> Path:
     """A fresh private folder on the host, on its own small tmpfs when this process may mount
-    one (root), so that what a sandboxed writer puts there is bounded in total, not per file."""
+    one (root), so that what a sandboxed writer puts there is bounded in total, not per file.
+    The tmpfs is named after this process, so that a later grader removes it should this one
+    die before `remove_folder`."""
     folder = Path(tempfile.mkdtemp(prefix=prefix))
     if os.geteuid() == 0:
+        _sweep_folders()
         libc = ctypes.CDLL(None, use_errno=True)
         options = f"size={SOCKET_DIR_SIZE},nr_inodes={SOCKET_DIR_INODES},mode=0700"
-        libc.mount(b"convgrade", str(folder).encode(), b"tmpfs",
+        libc.mount(f"convgrade-{os.getpid()}".encode(), str(folder).encode(), b"tmpfs",
                    _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, options.encode())
     return folder
+
+
+@cache
+def _sweep_folders() -> None:
+    """Remove the capped folders of graders that died without removing them."""
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        fields, after = line.split(" - ", 1)[0].split(), line.split(" - ", 1)[1].split()
+        creator = after[1].removeprefix("convgrade-") if after[0] == "tmpfs" else ""
+        if after[1].startswith("convgrade-") and creator.isdigit() \
+                and not Path("/proc", creator).exists():
+            remove_folder(Path(fields[4]))
 
 
 def remove_folder(folder: Path) -> None:

@@ -132,6 +132,17 @@ def test_capped_folder_is_a_small_tmpfs_and_goes_even_when_deep():
     assert not folder.exists()
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="the socket folder is size-capped only as root")
+def test_capped_folders_of_dead_graders_are_swept(tmp_path):
+    dead = next(pid for pid in range(4_000_000, 4_100_000) if not Path("/proc", str(pid)).exists())
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", f"convgrade-{dead}", str(tmp_path)],
+                   check=True)
+    (tmp_path / "left").write_text("x")
+    sandbox._sweep_folders.cache_clear()
+    sandbox.remove_folder(sandbox.capped_folder("convgrade-test-"))
+    assert not os.path.ismount(tmp_path) and not tmp_path.exists()
+
+
 @pytest.mark.skipif(sandbox._hierarchy() is None, reason="no cgroup this process may use")
 def test_groups_of_dead_graders_are_swept():
     parent = sandbox._hierarchy()[1]
