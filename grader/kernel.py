@@ -139,7 +139,8 @@ class _Kernel:
 
 
 async def _start_kernel(limits: Limits) -> _Kernel:
-    scratch = sandbox.capped_folder("convgrade-nb-")
+    size = sandbox.SOCKET_DIR_SIZE if sandbox.bwrap() else sandbox.TMP_SIZE
+    scratch = sandbox.capped_folder("convgrade-nb-", size)
     km = LimitedKernelManager(kernel_name="python3", transport="ipc")
     km.limits, km.shared = limits, scratch
     km.ip = str(scratch / "kernel")

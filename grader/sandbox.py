@@ -39,8 +39,8 @@ TMP_SIZE = 64 * 2**20
 SHM_SIZE = 4 * 2**20
 # A tmpfs over a hidden folder only has to hold mount points.
 MASK_SIZE = 64 * 2**10
-# A kernel's socket folder holds its connection file and five sockets; without bubblewrap the
-# kernel also runs there, with its IPython profile.
+# A kernel's socket folder holds its connection file and five sockets; without bubblewrap it is
+# also the kernel's working folder and home, sized like the sandbox's /tmp.
 SOCKET_DIR_SIZE = 4 * 2**20
 SOCKET_DIR_INODES = 512
 WORKDIR = "/tmp/work"
@@ -281,16 +281,16 @@ def envelope(memory_mb: int) -> Envelope:
 _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MNT_DETACH = 2, 4, 8, 2
 
 
-def capped_folder(prefix: str) -> Path:
-    """A fresh private folder on the host, on its own small tmpfs when this process may mount
-    one (root), so that what a sandboxed writer puts there is bounded in total, not per file.
+def capped_folder(prefix: str, size: int) -> Path:
+    """A fresh private folder on the host, on its own tmpfs of `size` bytes when this process may
+    mount one (root), so that what a sandboxed writer puts there is bounded in total, not per file.
     The tmpfs is named after this process, so that a later grader removes it should this one
     die before `remove_folder`."""
     folder = Path(tempfile.mkdtemp(prefix=prefix))
     if os.geteuid() == 0:
         _sweep_folders()
         libc = ctypes.CDLL(None, use_errno=True)
-        options = f"size={SOCKET_DIR_SIZE},nr_inodes={SOCKET_DIR_INODES},mode=0700"
+        options = f"size={size},nr_inodes={SOCKET_DIR_INODES},mode=0700"
         libc.mount(f"convgrade-{os.getpid()}".encode(), str(folder).encode(), b"tmpfs",
                    _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, options.encode())
     return folder

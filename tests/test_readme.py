@@ -91,6 +91,7 @@ def test_security_sizes_and_names_are_the_sandboxs():
     assert f"private {sandbox.TMP_SIZE // 2**20} MiB `/tmp`" in text
     assert f"a {sandbox.SHM_SIZE // 2**20} MiB `/dev/shm`" in text
     assert f"a {sandbox.SOCKET_DIR_SIZE // 2**20} MiB tmpfs of its own" in text
+    assert f"({sandbox.TMP_SIZE // 2**20} MiB without bubblewrap" in text
     assert f"`memory_mb`, {Limits().memory_mb} MiB by default" in text
     for kind in ("cgroup v2", "cgroup v1", "per process"):
         assert f"`memory: {kind}`" in text

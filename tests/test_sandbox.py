@@ -122,7 +122,7 @@ def test_without_cgroups_the_limit_is_per_process(monkeypatch):
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the socket folder is size-capped only as root")
 def test_capped_folder_is_a_small_tmpfs_and_goes_even_when_deep():
-    folder = sandbox.capped_folder("convgrade-test-")
+    folder = sandbox.capped_folder("convgrade-test-", sandbox.SOCKET_DIR_SIZE)
     assert os.path.ismount(folder)
     deep = folder
     for _ in range(300):
@@ -139,7 +139,7 @@ def test_capped_folders_of_dead_graders_are_swept(tmp_path):
                    check=True)
     (tmp_path / "left").write_text("x")
     sandbox._sweep_folders.cache_clear()
-    sandbox.remove_folder(sandbox.capped_folder("convgrade-test-"))
+    sandbox.remove_folder(sandbox.capped_folder("convgrade-test-", sandbox.SOCKET_DIR_SIZE))
     assert not os.path.ismount(tmp_path) and not tmp_path.exists()
 
 
