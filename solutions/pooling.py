@@ -45,7 +45,7 @@ def max_pool_backward(dout: np.ndarray, x: np.ndarray, kernel_size: IntOrPair,
     check_dout(dout, (N, C, H_out, W_out))
     win = windows(x, (KH, KW), (sh, sw), (ph, pw), -np.inf)  # (N, C, H_out, W_out, KH, KW)
     first = win.reshape(N, C, H_out, W_out, KH * KW).argmax(axis=4)  # (N, C, H_out, W_out)
-    u, v = np.divmod(first, KW)  # the first maximum's tap in each window (argmax: the first one)
+    u, v = np.divmod(first, KW)  # (N, C, H_out, W_out) each: the tap of the first maximum
     rows = np.arange(H_out)[:, None] * sh + u  # (N, C, H_out, W_out) row in xpad
     cols = np.arange(W_out) * sw + v  # (N, C, H_out, W_out) column in xpad
     Hp, Wp = H + 2 * ph, W + 2 * pw
