@@ -49,7 +49,7 @@ def conv_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntOrP
     db = g.sum(axis=(0, 2))  # (F,)
     dw = (g @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(F, C, KH, KW)  # summed over n and p
     dcols = w.reshape(F, C * KH * KW).T @ g  # (C*KH*KW, F) @ (N, F, P) -> (N, C*KH*KW, P)
-    dcols = dcols.reshape(N, C, KH, KW, H_out, W_out)
+    dcols = dcols.reshape(N, C, KH, KW, H_out, W_out)  # each tap's share of dxpad
     dxp = np.zeros_like(xp)  # (N, C, Hp, Wp)
     for u in range(KH):  # scatter each tap's share back onto the cells it read
         for v in range(KW):

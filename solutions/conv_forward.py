@@ -46,7 +46,7 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Int
     win = sliding_window_view(xp, (KH, KW), axis=(2, 3))[:, :, ::sh, ::sw]  # (N, C, H_out, W_out, KH, KW)
     cols = win.transpose(0, 1, 4, 5, 2, 3).reshape(N, C * KH * KW, H_out * W_out)  # im2col: the copy
     out = w.reshape(F, C * KH * KW).astype(x.dtype) @ cols  # (N, F, H_out*W_out): one batched GEMM
-    out = out.reshape(N, F, H_out, W_out)
+    out = out.reshape(N, F, H_out, W_out)  # a view: the product is already NCHW
     if b is not None:
         out += b.astype(x.dtype)[:, None, None]  # (F, 1, 1) broadcast over N, H_out, W_out
     return out

@@ -75,7 +75,8 @@ def avg_pool_backward(dout: np.ndarray, x_shape: tuple[int, int, int, int],
     N, C, H, W = x_shape
     (KH, KW), (sh, sw), (ph, pw), (H_out, W_out) = geometry(x_shape, kernel_size, stride, padding)
     check_dout(dout, (N, C, H_out, W_out))
-    share = dout / divisor(x_shape, (KH, KW), (sh, sw), (ph, pw), count_include_pad, dout.dtype)
+    share = dout / divisor(x_shape, (KH, KW), (sh, sw), (ph, pw), count_include_pad,
+                           dout.dtype)  # (N, C, H_out, W_out): what each cell of a window gets
     dxp = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dout.dtype)  # (N, C, Hp, Wp)
     for u in range(KH):  # every tap of every window gets the window's share
         for v in range(KW):
@@ -86,7 +87,7 @@ def avg_pool_backward(dout: np.ndarray, x_shape: tuple[int, int, int, int],
 def windows(x: np.ndarray, k: tuple[int, int], s: tuple[int, int], p: tuple[int, int],
             fill: float) -> np.ndarray:
     """All pooling windows of x padded with `fill`: a view (N, C, H_out, W_out, KH, KW)."""
-    xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])), constant_values=fill)
+    xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])), constant_values=fill)  # (N, C, Hp, Wp)
     return sliding_window_view(xp, k, axis=(2, 3))[:, :, ::s[0], ::s[1]]
 
 
