@@ -11,6 +11,7 @@ verdicts and the suite's own case table; it sees no learner value.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Iterable
 from typing import Any
 
@@ -109,6 +110,10 @@ def properties(slug: str, case: Case) -> dict[str, bool]:
 _SLUG_OF = {"H != W": "hw-swapped", "KH != KW": "hw-swapped",
             "stride differs per axis": "hw-swapped"}
 
+# Crashing exactly where groups > 1: a channel slice of the wrong length (interleaved filters
+# give wrong values, not a crash).
+_CRASH_SLUG_OF = {"groups > 1": "group-channel-slice"}
+
 _HINTS = {
     "H != W": "Check every place where H and W (or their kernel sizes) are unpacked and used.",
     "KH != KW": "Check every place where KH and KW are unpacked and used.",
@@ -145,7 +150,8 @@ _HINTS = {
 
 
 def _pattern_id(prop: str) -> str:
-    words = prop.replace("!=", "ne").replace("==", "eq").replace(">", "gt").replace("=", "eq")
+    words = prop.lower().replace("!=", "ne").replace("==", "eq").replace(">", "gt") \
+        .replace("=", "eq")
     return "fails-when-" + "-".join("".join(c for c in w if c.isalnum()) for w in words.split())
 
 
@@ -161,6 +167,10 @@ def _shared_property(slug: str, failing: list[Case], passing: list[Case]) \
     exact = [p for p in names if all(f.get(p) for f in fails) and not any(q.get(p) for q in passes)]
     if exact:
         return exact[0], True
+    for a, b in itertools.combinations(names, 2):
+        if all(f.get(a) and f.get(b) for f in fails) and \
+                not any(q.get(a) and q.get(b) for q in passes):
+            return f"{a} and {b}", True
     only = [p for p in names if all(f.get(p) for f in fails)]
     if only:
         return min(only, key=lambda p: sum(bool(q.get(p)) for q in passes)), False
@@ -173,10 +183,50 @@ def _shared_property(slug: str, failing: list[Case], passing: list[Case]) \
 def _finding(diagnosis: Diagnosis, tests: list[TestResult], kind: str | None = None,
              detail: dict | None = None) -> Finding:
     kind = kind or ("probe" if diagnosis.slug in PROBES else "mistake")
-    shown = next((t.id for t in tests if t.heatmap is not None), None)
+    shown = max((t for t in tests if t.heatmap is not None), key=lambda t: t.max_points,
+                default=None)
     return Finding(kind=kind, slug=diagnosis.slug, message=diagnosis.message,
-                   hint=diagnosis.hint, tests=tuple(t.id for t in tests), detail=detail,
-                   heatmap_test=shown)
+                   hint=diagnosis.hint, tests=tuple(t.id for t in tests),
+                   detail=detail or diagnosis.detail, heatmap_test=shown.id if shown else None)
+
+
+# The slip a wrong size betrays (diagnose.shape_detail's formulas), where it is catalogued.
+_SHAPE_SLUGS = {"the axes exchanged": "hw-swapped", "input size": "hw-swapped",
+                "kernel size": "hw-swapped", "+ 1 of the size formula": "output-size-off-by-one",
+                "rounded up": "output-size-off-by-one", "d*K": "dilation-extent-d-times-k",
+                "padding kept": "dx-not-cropped", "rows the windows reach": "dx-missing-remainder",
+                "without the dilation": "same-ignores-dilation",
+                "the padding left out": "padding-ignored",
+                "the dilation left out": "dilation-size-ignored",
+                "dilation taken as d+1": "dilation-off-by-one"}
+
+
+def _shape_findings(tests: list[TestResult]) -> list[Finding]:
+    """Wrong sizes no variant explains, grouped by the axis and the slip that gives them."""
+    groups: dict[tuple[str, str], list[TestResult]] = {}
+    for t in tests:
+        if t.status in _FAILING and t.diagnosis is None and t.shape_detail:
+            key = (str(t.shape_detail.get("axis")), str(t.shape_detail.get("formula")))
+            groups.setdefault(key, []).append(t)
+    found = []
+    for (axis, formula), group in groups.items():
+        first = group[0].shape_detail or {}
+        slug = next((s for text, s in _SHAPE_SLUGS.items() if text in formula), None)
+        if slug not in diagnose.catalog():
+            slug = None
+        message = (f"{axis} is {first.get('got')} instead of {first.get('want')}"
+                   f"{'' if len(group) == 1 else f' (and alike in {len(group) - 1} more cases)'}"
+                   f": {formula}.")
+        if slug:
+            message, hint = diagnose.catalog()[slug]["message"], diagnose.catalog()[slug]["hint"]
+        else:
+            hint = "out = (n + pad_before + pad_after - d*(K - 1) - 1) // s + 1 per axis; dx " \
+                   "has x's shape."
+        found.append(Finding(kind="shape", slug=slug, message=message, hint=hint,
+                             tests=tuple(t.id for t in group),
+                             pattern=None if slug else _pattern_id(f"shape {axis} {formula}"),
+                             detail=dict(first)))
+    return found
 
 
 def _rank(findings: Iterable[Finding]) -> tuple[Finding, ...]:
@@ -194,11 +244,19 @@ def _pattern(slug: str, function: str, tests: list[TestResult], cases: dict[str,
     if shared is None:
         return None
     prop, exact = shared
-    named = _SLUG_OF.get(prop) if exact else None
-    if named and named in diagnose.catalog():
-        return _finding(diagnose.named(named), failing, detail={"when": prop, "exact": True})
-    how = "exactly the cases where" if exact else "only cases where"
+    when = {"when": prop, "exact": exact}
     raised = sum(t.status == "error" for t in failing)
+    if len(diagnosed) == 1:
+        # one catalogued mistake named on some of the failures, the rest crashes or unexplained:
+        # the cases' shared property ties them to it
+        (group,) = diagnosed.values()
+        return _finding(group[0].diagnosis, failing, detail=when)
+    named = _SLUG_OF.get(prop) if exact else None
+    if named is None and exact and raised == len(failing):
+        named = _CRASH_SLUG_OF.get(prop)
+    if named and named in diagnose.catalog():
+        return _finding(diagnose.named(named), failing, detail=when)
+    how = "exactly the cases where" if exact else "only cases where"
     what = "raises" if raised == len(failing) else "fails"
     message = f"{function} {what} {how} {prop} ({len(failing)} of {len(values)} cases)."
     top = max(diagnosed.values(), key=len, default=[])
@@ -210,7 +268,7 @@ def _pattern(slug: str, function: str, tests: list[TestResult], cases: dict[str,
 
 
 def _validation(function: str, tests: list[TestResult], cases: dict[str, Case]) -> Finding | None:
-    missed = [t for t in tests if cases[t.id].raises and t.status != "passed"]
+    missed = [t for t in tests if cases[t.id].raises and t.status != "passed" and not t.diagnosis]
     if not missed:
         return None
     return Finding(kind="pattern", pattern="missing-validation",
@@ -229,9 +287,15 @@ def function_findings(slug: str, function: str, tests: list[TestResult]) -> tupl
         return ()
     diagnosed: dict[str, list[TestResult]] = {}
     for t in tests:
-        if t.status in _FAILING and t.diagnosis and not cases[t.id].raises:
+        if t.status in _FAILING and t.diagnosis:
             diagnosed.setdefault(t.diagnosis.slug, []).append(t)
     found = {key: _finding(group[0].diagnosis, group) for key, group in diagnosed.items()}
+    for shape in _shape_findings(tests):
+        if shape.slug in found:
+            merged = found[shape.slug].tests + shape.tests
+            found[shape.slug] = dataclasses.replace(found[shape.slug], tests=merged)
+        else:
+            found[shape.key] = shape
     pattern = _pattern(slug, function, tests, cases, diagnosed)
     if pattern is not None and pattern.slug in found:
         merged = sorted(set(found[pattern.slug].tests) | set(pattern.tests))

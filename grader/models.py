@@ -61,6 +61,7 @@ class Diagnosis:
     slug: str
     message: str
     hint: str
+    detail: dict[str, Any] | None = None  # plain numbers or words, e.g. {"factor": 0.5}
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ class TestResult:
     heatmap: list[list[float]] | None = None
     heatmap_shape: list[int] | None = None  # the shape of the output the heatmap maps
     heatmap_output: str = ""  # which output it maps, for functions returning several (dx, dw)
+    shape_detail: dict | None = None  # a wrongly shaped output: which axis, got, want, formula
 
     @property
     def extra(self) -> bool:

@@ -94,6 +94,7 @@ class Verdict:
     heatmap: list | None = None
     heatmap_shape: list[int] | None = None
     heatmap_output: str = ""
+    shape_detail: dict | None = None
 
 
 def judge(exercise: Exercise, case: Case, outcome: CallOutcome) -> TestResult:
@@ -103,7 +104,7 @@ def judge(exercise: Exercise, case: Case, outcome: CallOutcome) -> TestResult:
                       points=case.points if v.status == "passed" else 0.0,
                       max_points=case.points, message=v.message, diagnosis=v.diagnosis,
                       traceback=v.traceback, heatmap=v.heatmap, heatmap_shape=v.heatmap_shape,
-                      heatmap_output=v.heatmap_output)
+                      heatmap_output=v.heatmap_output, shape_detail=v.shape_detail)
 
 
 def _verdict(exercise: Exercise, case: Case, outcome: CallOutcome) -> Verdict:
@@ -121,12 +122,14 @@ def _verdict(exercise: Exercise, case: Case, outcome: CallOutcome) -> Verdict:
     if outcome.modified:
         return modified_verdict(suite, case.function, outcome.modified)
     ref = expected(exercise.slug, case.id)
-    return value_verdict(suite, case.function, outcome.value, ref, variants)
+    params = {**dict(zip(_param_names(suite, case.function), case.args)), **case.kwargs}
+    return value_verdict(suite, case.function, outcome.value, ref, variants, params)
 
 
 def value_verdict(suite: Suite, function: str, value: Any, ref: Expected,
-                  variants: list[tuple[Variant, Any]]) -> Verdict:
-    """A returned value against the reference's: passed, or the mismatch with its diagnosis."""
+                  variants: list[tuple[Variant, Any]], params: dict | None = None) -> Verdict:
+    """A returned value against the reference's: passed, or the mismatch with its diagnosis
+    (with `params`, the call's arguments by name, a wrong shape is explained axis by axis)."""
     names = suite.output_names(function)
     mismatch = compare(value, ref.value, ref.dtypes, names, function in suite.exact)
     if mismatch is None:
@@ -139,9 +142,14 @@ def value_verdict(suite: Suite, function: str, value: Any, ref: Expected,
         diagnose.diagnose(variants, value, ref.value, index)
     mine, want = diagnose.component(value, index), diagnose.component(ref.value, index)
     grid = diagnose.heatmap(mine, want)
+    shape, detail = getattr(mine, "shape", None), None
+    if shape is not None and shape != want.shape and params is not None:
+        detail = diagnose.shape_detail(params, shape, want.shape,
+                                       diagnose.axis_names(want.shape, params))
     return Verdict("failed", mismatch.message, found, heatmap=grid,
                    heatmap_shape=list(want.shape) if grid else None,
-                   heatmap_output=names[index] if grid and index is not None else "")
+                   heatmap_output=names[index] if grid and index is not None else "",
+                   shape_detail=detail)
 
 
 def forbidden_verdict(function: str, forbidden: str) -> Verdict:
@@ -160,9 +168,12 @@ def raised_verdict(error: dict, raises: str | None = None, readonly: bool = Fals
     """The learner's code raised: right if `raises` was due, else an error named by its type."""
     kind, text = str(error.get("type", "Exception")), str(error.get("message", ""))
     trace = str(error.get("traceback", ""))
-    if raises and raises in error.get("mro", []):
-        return Verdict("passed")
     summary = f"{kind}: {text}" if text else kind
+    if raises and raises in error.get("mro", []):
+        if error.get("raised_by_learner", True):
+            return Verdict("passed")
+        return Verdict("failed", f"raised {summary}, but from inside a library call, not from a "
+                                 "check of your own"[:300], traceback=trace)
     if kind == "NotImplementedError":
         return Verdict("error", f"not implemented ({summary})"[:300])
     if "MemoryError" in error.get("mro", []):

@@ -12,6 +12,7 @@ pickle in either direction. The worker never sees an expected value or a verdict
 
 from __future__ import annotations
 
+import dis
 import json
 import os
 import signal
@@ -186,8 +187,34 @@ def _learner_traceback(exc: BaseException) -> str:
     return "\n".join(lines)
 
 
+_RAISES = {dis.opmap[name] for name in ("RAISE_VARARGS", "RERAISE") if name in dis.opmap}
+
+
+def _is_learner_file(name: str) -> bool:
+    """A file or cell the learner wrote: one this worker loaded, or, in a notebook's kernel (where
+    IPython compiled the cells), any code outside the installed libraries and this worker."""
+    if _LEARNER_FILES:
+        return name in _LEARNER_FILES
+    installed = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+    return not name.startswith("<convgrade") and "-packages" not in name and \
+        not any(name.startswith(prefix + os.sep) for prefix in installed)
+
+
+def _raised_by_learner(exc: BaseException) -> bool:
+    """Was `exc` raised by a `raise` statement of the learner's own code (not by a library call
+    or an operator failing on the learner's line)?"""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None or not _is_learner_file(tb.tb_frame.f_code.co_filename):
+        return False
+    code = tb.tb_frame.f_code.co_code
+    return 0 <= tb.tb_lasti < len(code) and code[tb.tb_lasti] in _RAISES
+
+
 def _error(exc: BaseException, guard: _Guard | None = None) -> dict:
     return {
+        "raised_by_learner": _raised_by_learner(exc),
         "ok": False,
         "type": type(exc).__name__[:80],
         "mro": [c.__name__ for c in type(exc).__mro__][:20],

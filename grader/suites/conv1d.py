@@ -38,7 +38,7 @@ CASES: tuple[Case, ...] = (
     signal("convolve-valid-even-kernel", 9, 6, 1060, 5, mode="valid"),
     signal("convolve-default-mode-is-full", 7, 4, 1090, 3),
     # convolve1d: even 'same', M > N, M == N, M == 1, integers, float32, invalid input (edge)
-    signal("convolve-same-even-kernel", 9, 4, 1040, 2, "edge", mode="same"),
+    signal("convolve-same-even-kernel", 9, 4, 1040, 1, "edge", mode="same"),
     signal("convolve-kernel-longer-same", 5, 9, 1100, 1, "edge", mode="same"),
     signal("convolve-kernel-longer-same-even-signal", 4, 7, 1110, 1, "edge", mode="same"),
     signal("convolve-kernel-longer-valid", 3, 8, 1120, 1, "edge", mode="valid"),
@@ -90,6 +90,9 @@ CASES: tuple[Case, ...] = (
          {"mode": "same"}, 1, "edge"),
     Case("conv1d-int-input-float-weights-raises", "conv1d",
          (randint((2, 3, 9), 2230), np.full((4, 3, 3), 0.5)), {}, 1, "edge", "ValueError"),
+    # L + 2p - K = -1 with stride 2: floor gives no output, int() truncation toward zero gives one
+    layer("conv1d-int-truncation-kernel-past-input-raises", (2, 3, 5), (4, 3, 6), 2220, 1, "edge",
+          raises="ValueError", stride=2),
 )
 
 # One medium case per function, not scored: a vectorized solution takes a few ms (the reference

@@ -61,7 +61,7 @@ CASES: tuple[Case, ...] = (
          stride=2, padding=1),
     # unvisited rows, corner sizes, probes, pairs, 'same', layouts, invalid arguments (edge)
     grad("stride3-not-dividing-gaps", (2, 3, 10, 8), (4, 3, 3, 2), 4090, 1, "edge", stride=3),
-    grad("stride2-not-dividing", (2, 3, 8, 10), (5, 3, 3, 3), 4100, 2, "edge", stride=2),
+    grad("stride2-not-dividing", (2, 3, 8, 10), (5, 3, 3, 3), 4100, 1, "edge", stride=2),
     grad("n1-pad1", (1, 3, 6, 7), (4, 3, 3, 3), 4110, 2, "edge", padding=1),
     grad("f1-stride2", (2, 3, 6, 5), (1, 3, 3, 2), 4120, 2, "edge", stride=2),
     grad("1x1-kernel", (2, 3, 6, 7), (4, 3, 1, 1), 4130, 2, "edge"),
@@ -80,6 +80,8 @@ CASES: tuple[Case, ...] = (
     grad("same-even-kernel", (2, 3, 7, 9), (4, 3, 4, 2), 4200, 2, "edge", padding="same"),
     grad("f-equals-c-stride2-pad1", (2, 4, 7, 6), (4, 4, 3, 2), 4280, 1, "edge",
          stride=2, padding=1),
+    grad("f-equals-c-stride2-not-dividing", (2, 4, 8, 7), (4, 4, 3, 3), 4290, 1, "edge",
+         stride=2),
     grad("readonly", (2, 3, 7, 9), (5, 3, 3, 2), 4210, 1, "edge", readonly=True, padding=1),
     grad("fortran-stride2", (2, 3, 7, 9), (5, 3, 3, 2), 4220, 1, "edge", layout="F", stride=2),
     grad("strided-pad1", (2, 3, 7, 9), (4, 3, 3, 2), 4230, 1, "edge", layout="strided",

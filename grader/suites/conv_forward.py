@@ -32,7 +32,7 @@ CASES: tuple[Case, ...] = (
     conv("padding-ge-kernel", (2, 2, 5, 6), (3, 2, 2, 3), 3090, 1, "edge", padding=3),
     conv("1x1-kernel-stride2", (2, 4, 7, 9), (3, 4, 1, 1), 3100, 1, "edge", stride=2),
     conv("kernel-equals-padded-input", (2, 3, 5, 6), (4, 3, 7, 8), 3110, 2, "edge", padding=1),
-    conv("kernel-larger-than-input", (2, 3, 4, 5), (4, 3, 5, 6), 3120, 2, "edge", padding=1),
+    conv("kernel-larger-than-input", (2, 3, 4, 5), (4, 3, 5, 6), 3120, 1, "edge", padding=1),
     conv("stride3-greater-than-kernel", (2, 2, 9, 11), (4, 2, 2, 3), 3130, 2, "edge", stride=3),
     conv("stride3-not-dividing", (2, 3, 10, 8), (4, 3, 3, 2), 3140, 2, "edge", stride=3),
     conv("n1-c1-f1", (1, 1, 6, 7), (1, 1, 3, 2), 3150, 2, "edge", padding=1),
@@ -58,6 +58,9 @@ CASES: tuple[Case, ...] = (
     Case("int-input-float-weights-raises", "conv_forward",
          (randint((2, 3, 7, 9), 3270), np.full((4, 3, 3, 2), 0.5), randn((4,), 3272)), {}, 1,
          "edge", "ValueError"),
+    # H + 2p - K = -1 with stride 2: floor gives no window, int() truncation toward zero gives one
+    conv("int-truncation-kernel-past-input-raises", (2, 3, 5, 6), (4, 3, 6, 7), 3280, 1, "edge",
+         raises="ValueError", stride=2),
 )
 
 # One medium case, not scored: the reference takes a few ms, a Python-loop solution under a second.

@@ -162,7 +162,41 @@ def dilation_ignored(x, w, b=None, stride=1, padding=0, dilation=1):
     return conv1d(_explicit(x, before, after), w, b, stride, 0, 1)[..., :L_out]
 
 
+def extent_d_times_k(x, w, b=None, stride=1, padding=0, dilation=1):
+    """The dilated kernel's extent taken as d*K instead of d*(K-1)+1: d-1 positions short."""
+    (s,), (d,) = ntuple(stride, "stride", 1), ntuple(dilation, "dilation", 1)
+    before, after = _pads(w, stride, padding, dilation)
+    L_out = (x.shape[2] + before + after - d * w.shape[2]) // s + 1
+    if L_out < 1:
+        raise ValueError("output size < 1")
+    return conv1d(_explicit(x, before, after), w, b, stride, 0, dilation)[..., :L_out]
+
+
+def same_without_dilation(x, w, b=None, stride=1, padding=0, dilation=1):
+    """'same' padded K-1 in total, as if the kernel were dense: d-1 short per tap gap."""
+    if padding != "same":
+        return conv1d(x, w, b, stride, padding, dilation)
+    total = w.shape[2] - 1
+    return conv1d(_explicit(x, total // 2, total - total // 2), w, b, stride, 0, dilation)
+
+
+def size_int_truncated(x, w, b=None, stride=1, padding=0, dilation=1):
+    """L_out = int((L + 2p - d*(K-1) - 1) / s) + 1: truncation toward zero instead of floor, so a
+    kernel slightly longer than the padded input still gets one output (reads past it are 0)."""
+    (s,), (d,) = ntuple(stride, "stride", 1), ntuple(dilation, "dilation", 1)
+    before, after = _pads(w, stride, padding, dilation)
+    span = x.shape[2] + before + after - d * (w.shape[2] - 1) - 1
+    L_out = int(span / s) + 1
+    if L_out < 1:
+        raise ValueError("no output even with truncation")
+    room = after + max(0, -span)
+    return conv1d(_explicit(x, before, room), w, b, stride, 0, dilation)[..., :L_out]
+
+
 VARIANTS: tuple[Variant, ...] = (
+    Variant("dilation-extent-d-times-k", "conv1d", extent_d_times_k),
+    Variant("same-ignores-dilation", "conv1d", same_without_dilation),
+    Variant("output-size-off-by-one", "conv1d", size_int_truncated),
     Variant("kernel-not-flipped", "convolve1d", not_flipped),
     Variant("kernel-not-flipped", "convolve1d", not_flipped_after_swap),
     Variant("same-offset", "convolve1d", same_offset),

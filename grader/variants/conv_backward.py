@@ -168,7 +168,42 @@ def dx_last_filter(dout, x, w, stride=1, padding=0):
     return _with_dx(dout, x, w, stride, padding, dx)
 
 
+def dx_rot90_default_axes(dout, x, w, stride=1, padding=0):
+    """np.rot90(w, 2) on its default axes (0, 1): F and C reversed, the taps not rotated."""
+    dx = conv_backward(dout, x, w[::-1, ::-1, ::-1, ::-1], stride, padding)[0]
+    return _with_dx(dout, x, w, stride, padding, dx)
+
+
+def dx_buffer_not_reset(dout, x, w, stride=1, padding=0):
+    """One dxpad buffer for all samples, never zeroed: dx[n] holds samples 0..n."""
+    dx = np.cumsum(conv_backward(dout, x, w, stride, padding)[0], axis=0)
+    return _with_dx(dout, x, w, stride, padding, dx)
+
+
+def dw_dense_windows(dout, x, w, stride=1, padding=0):
+    """dw from stride-1 windows of xpad: dw[f, c, u, v] = sum dout[n, f, i, j] xpad[i + u, j + v]."""
+    xp = _explicit(x, _pads(w, stride, padding))
+    (H_out, W_out), (KH, KW) = dout.shape[2:], w.shape[2:]
+    dw = conv_backward(dout, xp[:, :, :H_out + KH - 1, :W_out + KW - 1], w, 1, 0)[1]
+    return _with_dw(dout, x, w, stride, padding, dw)
+
+
+def dx_no_remainder(dout, x, w, stride=1, padding=0):
+    """dx through the transposed convolution without the rows and columns that a non-dividing
+    stride leaves unvisited: dx is cropped to the span the windows reach."""
+    (sh, sw), (KH, KW) = pair(stride, "stride"), w.shape[2:]
+    (top, _), (left, _) = _pads(w, stride, padding)
+    dx = conv_backward(dout, x, w, stride, padding)[0]
+    reach_h = (dout.shape[2] - 1) * sh + KH - top
+    reach_w = (dout.shape[3] - 1) * sw + KW - left
+    return _with_dx(dout, x, w, stride, padding, dx[:, :, :reach_h, :reach_w])
+
+
 VARIANTS: tuple[Variant, ...] = (
+    Variant("dx-kernel-not-flipped", "conv_backward", dx_rot90_default_axes),
+    Variant("buffer-not-reset", "conv_backward", dx_buffer_not_reset),
+    Variant("dw-stride-ignored", "conv_backward", dw_dense_windows),
+    Variant("dx-missing-remainder", "conv_backward", dx_no_remainder),
     Variant("dx-not-cropped", "conv_backward", not_cropped),
     Variant("dx-crop-pad-zero", "conv_backward", crop_minus_p),
     Variant("dx-crop-offset", "conv_backward", crop_top_left),

@@ -106,7 +106,57 @@ def pairs_swapped(x, w, b, stride=1, padding=0):
     return conv_forward(x, w, b, swap(stride), swap(padding))
 
 
+def size_int_truncated(x, w, b, stride=1, padding=0):
+    """H_out = int((H + 2p - KH) / s) + 1: truncation toward zero, not floor, so a kernel slightly
+    larger than the padded input still gets one window (its reads past the end taken as zero)."""
+    pads, (sh, sw) = _pads(w, stride, padding), pair(stride, "stride")
+    (top, bottom), (left, right) = pads
+    H, W = x.shape[2] + top + bottom, x.shape[3] + left + right
+    (KH, KW) = w.shape[2:]
+    H_out, W_out = int((H - KH) / sh) + 1, int((W - KW) / sw) + 1
+    if min(H_out, W_out) < 1:
+        raise ValueError("no window even with truncation")
+    room = ((top, bottom + max(0, KH - H)), (left, right + max(0, KW - W)))
+    return conv_forward(_explicit(x, room), w, b, stride, 0)[:, :, :H_out, :W_out]
+
+
+def same_extra_left(x, w, b, stride=1, padding=0):
+    """'same' put the odd extra padding row/column at the top/left instead of the bottom/right."""
+    if padding != "same":
+        return conv_forward(x, w, b, stride, padding)
+    pads = tuple((after, before) for before, after in _pads(w, stride, padding))
+    return conv_forward(_explicit(x, pads), w, b, stride, 0)
+
+
+def _im2col_scrambled(out: np.ndarray, filters_first: bool) -> np.ndarray:
+    """The (F, N*H_out*W_out) (or (N*H_out*W_out, F)) product reshaped straight to
+    (N, F, H_out, W_out), without the transpose that puts N before F."""
+    flat = out.transpose(1, 0, 2, 3) if filters_first else out.transpose(0, 2, 3, 1)
+    return np.ascontiguousarray(flat).reshape(out.shape)
+
+
+def im2col_fnhw(x, w, b, stride=1, padding=0):
+    """im2col product (F, N*H_out*W_out), bias added to it, reshaped without the transpose."""
+    return _im2col_scrambled(conv_forward(x, w, b, stride, padding), True)
+
+
+def im2col_fnhw_bias_after(x, w, b, stride=1, padding=0):
+    """im2col product (F, N*H_out*W_out) reshaped without the transpose, then the bias added."""
+    plain = conv_forward(x, w, np.zeros_like(b), stride, padding)
+    return _im2col_scrambled(plain, True) + b[None, :, None, None]
+
+
+def im2col_nhwf(x, w, b, stride=1, padding=0):
+    """im2col product (N*H_out*W_out, F), bias added to it, reshaped without the transpose."""
+    return _im2col_scrambled(conv_forward(x, w, b, stride, padding), False)
+
+
 VARIANTS: tuple[Variant, ...] = (
+    Variant("output-size-off-by-one", "conv_forward", size_int_truncated),
+    Variant("same-extra-pad-left", "conv_forward", same_extra_left),
+    Variant("im2col-no-transpose", "conv_forward", im2col_fnhw),
+    Variant("im2col-no-transpose", "conv_forward", im2col_fnhw_bias_after),
+    Variant("im2col-no-transpose", "conv_forward", im2col_nhwf),
     Variant("kernel-flipped", "conv_forward", flipped),
     Variant("output-size-off-by-one", "conv_forward", size_no_plus_one),
     Variant("output-size-off-by-one", "conv_forward", size_ceil),

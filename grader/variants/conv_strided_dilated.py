@@ -32,29 +32,36 @@ def _times(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
     return a[0] * b[0], a[1] * b[1]
 
 
-def _crop(out: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """The top-left (H_out, W_out) of `out`; IndexError where the learner's windows ran past x."""
-    if out.shape[2] < size[0] or out.shape[3] < size[1]:
-        raise IndexError("the windows run past the padded input")
-    return out[:, :, :size[0], :size[1]]
+def _room(size: tuple[int, int], padded: tuple[int, int], kernel, stride, dilation) -> tuple:
+    """How many zeros to add after each axis so that `size` windows fit: a learner whose windows
+    run past the input and who guards those reads by taking them as zero."""
+    s, d = pair(stride, "stride"), pair(dilation, "dilation")
+    return tuple(max(0, (o - 1) * ss + dd * (k - 1) + 1 - n)
+                 for o, n, k, ss, dd in zip(size, padded, kernel, s, d))
 
 
 def _conv(x, w, b, pads: Pads, stride, dilation, groups, size=None) -> np.ndarray:
-    """conv2d of x padded by explicit (before, after) pads, cropped to `size` if given."""
+    """conv2d of x padded by explicit (before, after) pads, cropped to `size` if given (reads
+    past the end taken as zero)."""
+    if size is not None:
+        padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads))
+        extra = _room(size, padded, w.shape[2:], stride, dilation)
+        pads = tuple((lo, hi + e) for (lo, hi), e in zip(pads, extra))
     out = conv2d(pad(x, pads), w, b, stride, 0, dilation, groups)
-    return out if size is None else _crop(out, size)
+    return out if size is None else out[:, :, :size[0], :size[1]]
 
 
 def _grad(dout, x, w, pads: Pads, stride, dilation, groups):
     """Gradients of `_conv` for a learner who loops over dout's positions with these windows.
 
-    dout is zero-extended to every window that fits (IndexError if fewer fit), then dx is cropped.
+    dout is zero-extended to every window that fits (reads past the end taken as zero where fewer
+    fit), then dx is cropped.
     """
-    xp = pad(x, pads)
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads))
+    extra = _room(dout.shape[2:], padded, w.shape[2:], stride, dilation)
+    xp = pad(x, tuple((lo, hi + e) for (lo, hi), e in zip(pads, extra)))
     size = output_size(xp.shape[2:], ((0, 0), (0, 0)), w.shape[2:], pair(stride, "stride"),
                        pair(dilation, "dilation"))
-    if size[0] < dout.shape[2] or size[1] < dout.shape[3]:
-        raise IndexError("dout has more positions than windows fit in the padded input")
     g = np.zeros(dout.shape[:2] + size)
     g[:, :, :dout.shape[2], :dout.shape[3]] = dout
     dxp, dw, db = conv2d_backward(g, xp, w, stride, 0, dilation, groups)
@@ -102,6 +109,64 @@ def stride_scales_taps(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     """Taps read at xpad[i*s + u*d*s]: the stride applied to the taps as well as the window start."""
     s, d, pads = _geometry(w, stride, padding, dilation)
     return _conv(x, w, b, pads, s, _times(d, s), groups, _size(x, w, stride, padding, dilation))
+
+
+def stride_on_taps(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """Taps read at xpad[i + u*d*s]: the stride applied to the taps instead of the window start."""
+    s, d, pads = _geometry(w, stride, padding, dilation)
+    return _conv(x, w, b, pads, 1, _times(d, s), groups, _size(x, w, stride, padding, dilation))
+
+
+def extent_d_times_k(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """The dilated kernel's extent taken as d*K instead of d*(K-1)+1: d-1 rows/columns short."""
+    s, d, pads = _geometry(w, stride, padding, dilation)
+    size = tuple((n + lo + hi - dd * k) // ss + 1
+                 for n, (lo, hi), k, ss, dd in zip(x.shape[2:], pads, w.shape[2:], s, d))
+    if min(size) < 1:
+        raise ValueError("output size < 1")
+    return _conv(x, w, b, pads, s, d, groups, size)
+
+
+def _dense_same_pads(w, stride, padding, dilation) -> Pads:
+    """'same' resolved as if the kernel were dense (K-1 in total per axis); others as they are."""
+    if padding != "same":
+        return _geometry(w, stride, padding, dilation)[2]
+    return tuple(((k - 1) // 2, k - 1 - (k - 1) // 2) for k in w.shape[2:])
+
+
+def same_without_dilation(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """'same' padded K-1 in total per axis, ignoring the dilation: the output is too small."""
+    s, d, _ = _geometry(w, stride, padding, dilation)
+    return _conv(x, w, b, _dense_same_pads(w, stride, padding, dilation), s, d, groups)
+
+
+def _group_gather(x, w, groups: int, start) -> tuple[np.ndarray, list[int]]:
+    """x's channels as the learner's groups read them: group g from channel start(g) on."""
+    Cg, Fg = w.shape[1], w.shape[0] // groups
+    starts = [start(g, Cg, Fg) for g in range(groups)]
+    if max(starts) + Cg > x.shape[1]:
+        raise ValueError("the slice is short: the learner's code crashes")
+    return np.concatenate([x[:, st:st + Cg] for st in starts], axis=1), starts
+
+
+def _start_at_g(g, Cg, Fg):
+    return g
+
+
+def _start_at_filters(g, Cg, Fg):
+    return g * Fg
+
+
+def group_slice_at_g(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """Group g read input channels x[:, g:g + Cg] instead of x[:, g*Cg:(g + 1)*Cg]."""
+    return conv2d(_group_gather(x, w, groups, _start_at_g)[0], w, b, stride, padding, dilation,
+                  groups)
+
+
+def group_slice_by_filters(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """Group g read input channels from g*Fg (filters per group) instead of g*Cg."""
+    return conv2d(_group_gather(x, w, groups, _start_at_filters)[0], w, b, stride, padding,
+                  dilation, groups)
 
 
 def stride_ignored(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
@@ -176,6 +241,44 @@ def grad_stride_scales_taps(dout, x, w, stride=1, padding=0, dilation=1, groups=
     return _grad(dout, x, w, pads, s, _times(d, s), groups)
 
 
+def grad_stride_on_taps(dout, x, w, stride=1, padding=0, dilation=1, groups=1):
+    """Taps read at xpad[i + u*d*s]: the stride applied to the taps instead of the window start."""
+    _size(x, w, stride, padding, dilation)  # raises where the reference raises
+    s, d, pads = _geometry(w, stride, padding, dilation)
+    return _grad(dout, x, w, pads, 1, _times(d, s), groups)
+
+
+def grad_same_without_dilation(dout, x, w, stride=1, padding=0, dilation=1, groups=1):
+    """'same' padded K-1 in total per axis, ignoring the dilation."""
+    s, d, _ = _geometry(w, stride, padding, dilation)
+    return _grad(dout, x, w, _dense_same_pads(w, stride, padding, dilation), s, d, groups)
+
+
+def _grad_group_slice(dout, x, w, stride, padding, dilation, groups, start):
+    xg, starts = _group_gather(x, w, groups, start)
+    dxg, dw, db = conv2d_backward(dout, xg, w, stride, padding, dilation, groups)
+    Cg, dx = w.shape[1], np.zeros(x.shape)
+    for g, st in enumerate(starts):
+        dx[:, st:st + Cg] += dxg[:, g * Cg:(g + 1) * Cg]
+    return dx, dw, db
+
+
+def grad_group_slice_at_g(dout, x, w, stride=1, padding=0, dilation=1, groups=1):
+    """Group g read input channels x[:, g:g + Cg] instead of x[:, g*Cg:(g + 1)*Cg]."""
+    return _grad_group_slice(dout, x, w, stride, padding, dilation, groups, _start_at_g)
+
+
+def grad_group_slice_by_filters(dout, x, w, stride=1, padding=0, dilation=1, groups=1):
+    """Group g read input channels from g*Fg (filters per group) instead of g*Cg."""
+    return _grad_group_slice(dout, x, w, stride, padding, dilation, groups, _start_at_filters)
+
+
+def grad_buffer_not_reset(dout, x, w, stride=1, padding=0, dilation=1, groups=1):
+    """One dxpad buffer for all samples, never zeroed: dx[n] holds samples 0..n."""
+    dx, dw, db = conv2d_backward(dout, x, w, stride, padding, dilation, groups)
+    return np.cumsum(dx, axis=0), dw, db
+
+
 def grad_stride_ignored(dout, x, w, stride=1, padding=0, dilation=1, groups=1):
     """Window (i, j) taken to start at (i, j): the stride ignored when indexing."""
     _size(x, w, stride, padding, dilation)  # raises where the reference raises
@@ -240,6 +343,11 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("dilation-ignored", FWD, dilation_ignored),
     Variant("dilation-size-ignored", FWD, dilation_size_ignored),
     Variant("stride-scales-taps", FWD, stride_scales_taps),
+    Variant("stride-scales-taps", FWD, stride_on_taps),
+    Variant("dilation-extent-d-times-k", FWD, extent_d_times_k),
+    Variant("same-ignores-dilation", FWD, same_without_dilation),
+    Variant("group-channel-slice", FWD, group_slice_at_g),
+    Variant("group-channel-slice", FWD, group_slice_by_filters),
     Variant("stride-ignored", FWD, stride_ignored),
     Variant("group-interleaved", FWD, group_interleaved),
     Variant("same-extra-pad-left", FWD, same_extra_left),
@@ -251,6 +359,11 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("dilation-off-by-one", BWD, grad_dilation_plus_one),
     Variant("dilation-ignored", BWD, grad_dilation_ignored),
     Variant("stride-scales-taps", BWD, grad_stride_scales_taps),
+    Variant("stride-scales-taps", BWD, grad_stride_on_taps),
+    Variant("same-ignores-dilation", BWD, grad_same_without_dilation),
+    Variant("group-channel-slice", BWD, grad_group_slice_at_g),
+    Variant("group-channel-slice", BWD, grad_group_slice_by_filters),
+    Variant("buffer-not-reset", BWD, grad_buffer_not_reset),
     Variant("stride-ignored", BWD, grad_stride_ignored),
     Variant("group-interleaved", BWD, grad_group_interleaved),
     Variant("dx-missing-remainder", BWD, grad_missing_remainder),

@@ -210,6 +210,14 @@ def grad_max_hw_swapped(dout, x, kernel_size, stride=None, padding=0):
     return max_pool_backward(_extend(dout, pool_params(x.shape, k, s, p)[3]), x, k, s, p)
 
 
+def grad_padded_coords(dout, x, kernel_size, stride=None, padding=0):
+    """Gradient placed at the argmax in padded coordinates, then the top-left H x W kept: dx
+    shifted by the padding (and the gradient of the last rows/columns lost)."""
+    k, s, pads, _ = pool_params(x.shape, kernel_size, stride, padding)
+    dxp = max_pool_backward(dout, pad(x, pads, value=-np.inf), k, s)
+    return dxp[:, :, :x.shape[2], :x.shape[3]]
+
+
 # --- avg_pool_forward ----------------------------------------------------------------------------
 
 
@@ -298,6 +306,19 @@ def grad_avg_hw_swapped(dout, x_shape, kernel_size, stride=None, padding=0,
     return avg_pool_backward(_extend(dout, size), x_shape, k, s, p, count_include_pad)
 
 
+def grad_avg_overwritten(dout, x_shape, kernel_size, stride=None, padding=0,
+                         count_include_pad=True):
+    """dx[window] = dout / divisor (assigned, windows in row-major order): where windows overlap
+    only the last one's share is left."""
+    params = pool_params(tuple(x_shape), kernel_size, stride, padding)
+    (KH, KW), (sh, sw), pads, out = params
+    share = dout / pool_divisor(tuple(x_shape), params, count_include_pad, np.float64)
+    dxp = np.zeros(tuple(x_shape[:2]) + tuple(n + lo + hi for n, (lo, hi) in zip(x_shape[2:], pads)))
+    for i, j in np.ndindex(*out):
+        dxp[:, :, i * sh:i * sh + KH, j * sw:j * sw + KW] = share[:, :, i, j, None, None]
+    return _crop(dxp, pads, *x_shape[2:])
+
+
 MAX_FWD, MAX_BWD = "max_pool_forward", "max_pool_backward"
 AVG_FWD, AVG_BWD = "avg_pool_forward", "avg_pool_backward"
 
@@ -314,6 +335,7 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("maxpool-grad-last-tie", MAX_BWD, grad_last_tie),
     Variant("maxpool-grad-overwritten", MAX_BWD, grad_overwritten),
     Variant("maxpool-argmax-unravel", MAX_BWD, grad_unravel),
+    Variant("maxpool-argmax-padded-coords", MAX_BWD, grad_padded_coords),
     Variant("maxpool-zero-padding", MAX_BWD, grad_zero_padding),
     Variant("stride-default", MAX_BWD, grad_max_stride_one),
     Variant("hw-swapped", MAX_BWD, grad_max_hw_swapped),
@@ -329,6 +351,7 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("avgpool-wrong-divisor", AVG_BWD, grad_always_kernel_area),
     Variant("avgpool-wrong-divisor", AVG_BWD, grad_always_in_image),
     Variant("avgpool-grad-no-divisor", AVG_BWD, grad_no_divisor),
+    Variant("avgpool-grad-overwritten", AVG_BWD, grad_avg_overwritten),
     Variant("stride-default", AVG_BWD, grad_avg_stride_one),
     Variant("hw-swapped", AVG_BWD, grad_avg_hw_swapped),
 )
