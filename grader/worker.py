@@ -191,13 +191,14 @@ _RAISES = {dis.opmap[name] for name in ("RAISE_VARARGS", "RERAISE") if name in d
 
 
 def _is_learner_file(name: str) -> bool:
-    """A file or cell the learner wrote: one this worker loaded, or, in a notebook's kernel (where
-    IPython compiled the cells), any code outside the installed libraries and this worker."""
-    if _LEARNER_FILES:
-        return name in _LEARNER_FILES
-    installed = {sys.prefix, sys.base_prefix, sys.exec_prefix}
-    return not name.startswith("<convgrade") and "-packages" not in name and \
-        not any(name.startswith(prefix + os.sep) for prefix in installed)
+    """Code the submission brought: its own file or cells, or a helper module beside it (the
+    reference's `solutions/_common.py`), but not the standard library, an installed package
+    (numpy, scipy...) or this worker."""
+    if name in _LEARNER_FILES:
+        return True
+    stdlib = os.path.dirname(os.__file__) + os.sep
+    installed = ("-packages" + os.sep) in name and (os.sep + "solutions" + os.sep) not in name
+    return not (name.startswith("<convgrade") or name.startswith(stdlib) or installed)
 
 
 def _raised_by_learner(exc: BaseException) -> bool:

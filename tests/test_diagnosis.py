@@ -21,14 +21,39 @@ def _grade(path: Path):
     return grade.grade_file(exercises.resolve(path.parent.name), path)
 
 
+def _pooled_reference(ref: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """|ref| summed over the leading axes and max-pooled to the heatmap's shape, scaled to 1."""
+    grid = np.abs(ref).reshape(-1, *ref.shape[-2:]).sum(axis=0) if ref.ndim >= 2 \
+        else np.abs(ref)[None, :]
+    bh, bw = -(-grid.shape[0] // shape[0]), -(-grid.shape[1] // shape[1])
+    padded = np.zeros((shape[0] * bh, shape[1] * bw))
+    padded[:grid.shape[0], :grid.shape[1]] = grid
+    pooled = padded.reshape(shape[0], bh, shape[1], bw).max(axis=(1, 3))
+    return pooled / max(pooled.max(), 1e-300)
+
+
 @pytest.mark.parametrize("path", BUGGY, ids=[f"{p.parent.name}/{p.stem}" for p in BUGGY])
 def test_buggy_submission_is_diagnosed_with_its_slug(path):
-    """Is a learner's classic mistake named by its catalog slug, more often than any other?"""
+    """Is a learner's classic mistake named by its catalog slug, more often than any other, and
+    first among its function's findings? (`slug--how.py` is one more way to make it.) And does
+    no heatmap draw the expected answer (|ref| / max|ref|)?"""
     result = _grade(path)
+    slug = path.stem.split("--")[0]
     slugs = Counter(t.diagnosis.slug for t in result.tests if t.diagnosis)
     assert result.score < 100
     assert slugs, "no failing case was diagnosed"
-    assert slugs[path.stem] == max(slugs.values()), dict(slugs)
+    assert slugs[slug] == max(slugs.values()), dict(slugs)
+    tops = [f.findings[0].key for f in result.functions if f.findings]
+    assert slug in tops, tops
+    for test in result.tests:
+        if not test.heatmap:
+            continue
+        ref = runner.expected(path.parent.name, test.id).value
+        if isinstance(ref, tuple):
+            names = runner._output_names(path.parent.name, test.function)
+            ref = ref[names.index(test.heatmap_output)]
+        grid = np.array(test.heatmap)
+        assert not np.allclose(grid, _pooled_reference(ref, grid.shape), atol=0.05), test.id
 
 
 @pytest.mark.parametrize("slug", SLUGS)
