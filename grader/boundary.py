@@ -44,6 +44,10 @@ class CallOutcome:
     modified: tuple[int, ...] = ()
     forbidden: str | None = None
     elapsed: float = 0.0
+    # counted in the learner's process, so feedback only (never a verdict): Python lines the
+    # learner's code ran, and whether np.einsum was called without `optimize`
+    lines: int | None = None
+    einsum_unoptimized: bool = False
 
 
 def limit_args(limits: Limits) -> list[str]:
@@ -202,7 +206,7 @@ class WorkerSession:
 
     def call(self, function: str, args: tuple, kwargs: dict, *, layout: str = "C",
              readonly: bool = False, forbidden: list[str] | None = None,
-             timeout: float | None = None) -> CallOutcome:
+             timeout: float | None = None, count_lines: bool = False) -> CallOutcome:
         if self.channel is None:
             restarted = self.start()
             if restarted.kind != "value":
@@ -213,6 +217,7 @@ class WorkerSession:
             "args": [wire.encode(a, blobs) for a in args],
             "kwargs": {k: wire.encode(v, blobs) for k, v in kwargs.items()},
             "layout": layout, "readonly": readonly, "forbidden": forbidden or [],
+            "count_lines": count_lines,
         }
         return self._exchange(request, blobs, timeout or self.limits.call_timeout_s)
 
@@ -246,6 +251,9 @@ class WorkerSession:
             self._kill()
             return CallOutcome("lost", reason=f"returned value could not be read ({exc})"[:200])
         modified = tuple(int(i) for i in header.get("modified", []))
+        lines = header.get("lines")
         return CallOutcome("value", value=value, modified=modified,
                            forbidden=header.get("forbidden"),
-                           elapsed=float(header.get("elapsed", 0.0)))
+                           elapsed=float(header.get("elapsed", 0.0)),
+                           lines=int(lines) if isinstance(lines, int) else None,
+                           einsum_unoptimized=header.get("einsum_unoptimized") is True)

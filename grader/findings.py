@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from grader import diagnose, runner, suites
+from grader import diagnose, runner, speed, suites
 from grader.cases import Case
 from grader.models import Diagnosis, Exercise, Finding, FunctionFindings, Performance, Speed, TestResult
 
@@ -335,7 +335,8 @@ def function_findings(slug: str, function: str, tests: list[TestResult]) -> tupl
 def _speed(performance: Performance | None) -> Speed | None:
     if performance is None:
         return None
-    note = performance.diagnosis.slug if performance.diagnosis else None
+    note = "python-loops" if performance.diagnosis and performance.diagnosis.slug == \
+        "python-loops" else "slow" if performance.ratio_to_reference > speed.SLOWER_RATIO else None
     hint = performance.diagnosis.hint if performance.diagnosis else ""
     return Speed(ratio_to_reference=performance.ratio_to_reference,
                  python_lines_per_output=performance.python_lines_per_output,

@@ -193,12 +193,12 @@ _RAISES = {dis.opmap[name] for name in ("RAISE_VARARGS", "RERAISE") if name in d
 def _is_learner_file(name: str) -> bool:
     """Code the submission brought: its own file or cells, or a helper module beside it (the
     reference's `solutions/_common.py`), but not the standard library, an installed package
-    (numpy, scipy...) or this worker."""
+    (numpy, scipy...) or this worker (compiled from a string: `<string>`, `<convgrade worker>`)."""
     if name in _LEARNER_FILES:
         return True
     stdlib = os.path.dirname(os.__file__) + os.sep
     installed = ("-packages" + os.sep) in name and (os.sep + "solutions" + os.sep) not in name
-    return not (name.startswith("<convgrade") or name.startswith(stdlib) or installed)
+    return not (name.startswith("<") or name.startswith(stdlib) or installed)
 
 
 def _raised_by_learner(exc: BaseException) -> bool:
@@ -268,6 +268,60 @@ def _load(request: dict) -> tuple[dict, dict]:
     return namespace, {"ok": True, "defined": _defined(namespace, request["functions"])}
 
 
+class _LineCounter:
+    """Counts the Python lines the learner's code executes during one call (not a timed call),
+    and notices np.einsum called without `optimize`: what makes a loop-free answer slow.
+    sys.monitoring where it exists (3.12+), sys.settrace before."""
+
+    def __init__(self) -> None:
+        self.lines = 0
+        self.einsum_unoptimized = False
+        einsum = getattr(sys.modules.get("numpy"), "einsum", None)
+        self._einsum = getattr(getattr(einsum, "__wrapped__", einsum), "__code__", None)
+
+    def _learner(self, code) -> bool:
+        return _is_learner_file(code.co_filename)
+
+    def _profile(self, frame, event, arg):
+        if event == "call" and frame.f_code is self._einsum and not frame.f_locals.get("optimize"):
+            self.einsum_unoptimized = True
+
+    def _trace(self, frame, event, arg):
+        self._profile(frame, event, arg)
+        return self._local if event == "call" and self._learner(frame.f_code) else None
+
+    def _local(self, frame, event, arg):
+        if event == "line":
+            self.lines += 1
+        return self._local
+
+    def _on_line(self, code, line):
+        if not self._learner(code):
+            return sys.monitoring.DISABLE
+        self.lines += 1
+        return None
+
+    def __enter__(self):
+        sys.setprofile(self._profile)
+        if hasattr(sys, "monitoring"):
+            tool = sys.monitoring.PROFILER_ID
+            sys.monitoring.use_tool_id(tool, "convgrade")
+            sys.monitoring.register_callback(tool, sys.monitoring.events.LINE, self._on_line)
+            sys.monitoring.set_events(tool, sys.monitoring.events.LINE)
+        else:
+            sys.settrace(self._trace)
+        return self
+
+    def __exit__(self, *exc):
+        sys.setprofile(None)
+        if hasattr(sys, "monitoring"):
+            tool = sys.monitoring.PROFILER_ID
+            sys.monitoring.set_events(tool, 0)
+            sys.monitoring.free_tool_id(tool)
+        else:
+            sys.settrace(None)
+
+
 def _call(namespace: dict, request: dict, blobs: list[bytes]) -> tuple[dict, list]:
     args = [decode(tree, blobs) for tree in request["args"]]
     kwargs = {key: decode(tree, blobs) for key, tree in request["kwargs"].items()}
@@ -275,9 +329,10 @@ def _call(namespace: dict, request: dict, blobs: list[bytes]) -> tuple[dict, lis
     args = [_apply_layout(a, layout, readonly) if isinstance(a, np.ndarray) else a for a in args]
     originals = [a.copy() if isinstance(a, np.ndarray) else None for a in args]
     guard = _Guard(request.get("forbidden") or [])
+    counter = _LineCounter() if request.get("count_lines") else None
     start = time.perf_counter()
     try:
-        with guard:
+        with counter or guard:
             value = namespace[request["function"]](*args, **kwargs)
     except BaseException as exc:  # noqa: BLE001 - learner code may raise anything, even SystemExit
         return _error(exc, guard), []
@@ -287,6 +342,8 @@ def _call(namespace: dict, request: dict, blobs: list[bytes]) -> tuple[dict, lis
     out: list[bytes] = []
     reply = {"ok": True, "value": encode(value, out), "elapsed": elapsed, "modified": modified,
              "forbidden": guard.hit}
+    if counter is not None:
+        reply.update(lines=counter.lines, einsum_unoptimized=counter.einsum_unoptimized)
     return reply, out
 
 
