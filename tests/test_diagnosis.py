@@ -50,7 +50,7 @@ def test_buggy_submission_is_diagnosed_with_its_slug(path):
             continue
         ref = runner.expected(path.parent.name, test.id).value
         if isinstance(ref, tuple):
-            names = runner._output_names(path.parent.name, test.function)
+            names = suites.get(path.parent.name).output_names(test.function)
             ref = ref[names.index(test.heatmap_output)]
         grid = np.array(test.heatmap)
         assert not np.allclose(grid, _pooled_reference(ref, grid.shape), atol=0.05), test.id
