@@ -143,7 +143,7 @@ def value_verdict(suite: Suite, function: str, value: Any, ref: Expected,
     mine, want = diagnose.component(value, index), diagnose.component(ref.value, index)
     grid = diagnose.heatmap(mine, want)
     shape, detail = getattr(mine, "shape", None), None
-    if shape is not None and shape != want.shape and params is not None:
+    if shape is not None and isinstance(want, np.ndarray) and shape != want.shape and params:
         detail = diagnose.shape_detail(params, shape, want.shape,
                                        diagnose.axis_names(want.shape, params))
     return Verdict("failed", mismatch.message, found, heatmap=grid,

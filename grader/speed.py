@@ -6,17 +6,21 @@ reference in a worker of its own (same limits, same single BLAS thread, same tra
 reference never enters the learner's worker). The ratio is informational.
 
 What the note says is measured, not guessed from the ratio: once, outside the timed calls, the
-learner's worker counts the Python lines the function runs on a small case. Many lines per output
-element earn `python-loops`; a slow answer with few lines is loop-free, and is told what makes it
-slow when that is known (np.einsum without `optimize`).
+learner's worker counts the Python lines the function runs on a small case and on it with the
+batch doubled. Many lines per extra output element earn `python-loops`; a slow answer with few
+lines is loop-free, and is told what makes it slow when that is known (np.einsum without
+`optimize`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import time
 from functools import cache
 from pathlib import Path
+
+import numpy as np
 
 from grader import diagnose, suites
 from grader.boundary import WorkerSession
@@ -85,19 +89,44 @@ def _small_case(slug: str, function: str) -> Case | None:
                  and not c.raises and c.layout == "C" and not c.readonly), None)
 
 
-def _lines_per_output(session: WorkerSession, case: Case | None, timeout: float) \
-        -> tuple[float | None, bool]:
-    """Python lines the learner's function runs per output element on `case` (not timed)."""
-    if case is None:
-        return None, False
+def _doubled(case: Case) -> Case:
+    """The case with its batch doubled (every array led by the first one's leading size, and an
+    x_shape tuple): as many more outputs, the same code path."""
+    n = case.args[0].shape[0]
+
+    def double(arg):
+        if isinstance(arg, np.ndarray) and arg.ndim == case.args[0].ndim and arg.shape[0] == n:
+            return np.concatenate([arg, arg])
+        if isinstance(arg, tuple) and len(arg) == 4 and arg[0] == n:
+            return (2 * n,) + arg[1:]
+        return arg
+
+    return dataclasses.replace(case, args=tuple(double(a) for a in case.args))
+
+
+def _count(session: WorkerSession, case: Case, timeout: float) -> tuple[int, int, bool] | None:
+    """Python lines run, output elements returned, np.einsum without optimize: on `case`."""
     outcome = session.call(case.function, case.args, case.kwargs, timeout=timeout,
                            count_lines=True)
     if outcome.kind != "value" or outcome.lines is None:
-        return None, False
+        return None
     value = outcome.value
-    size = sum(getattr(v, "size", 1) for v in value) if isinstance(value, (tuple, list)) \
-        else getattr(value, "size", 1)
-    return outcome.lines / max(int(size), 1), outcome.einsum_unoptimized
+    items = value if isinstance(value, (tuple, list)) else (value,)
+    return outcome.lines, sum(int(getattr(v, "size", 1)) for v in items), \
+        outcome.einsum_unoptimized
+
+
+def _lines_per_output(session: WorkerSession, case: Case | None, timeout: float) \
+        -> tuple[float | None, bool]:
+    """Python lines the learner's function runs per extra output element: counted on a small
+    case and on it with the batch doubled (not timed), so that the fixed lines of a call
+    (checks, set-up, a loop over the kernel taps) do not count."""
+    if case is None or not isinstance(case.args[0], np.ndarray) or not case.args[0].ndim:
+        return None, False
+    small, large = _count(session, case, timeout), _count(session, _doubled(case), timeout)
+    if small is None or large is None or large[1] <= small[1]:
+        return None, False
+    return max(large[0] - small[0], 0) / (large[1] - small[1]), small[2] or large[2]
 
 
 def measure(exercise: Exercise, session: WorkerSession, results: list[TestResult],
