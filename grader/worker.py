@@ -191,14 +191,12 @@ _RAISES = {dis.opmap[name] for name in ("RAISE_VARARGS", "RERAISE") if name in d
 
 
 def _is_learner_file(name: str) -> bool:
-    """Code the submission brought: its own file or cells, or a helper module beside it (the
-    reference's `solutions/_common.py`), but not the standard library, an installed package
-    (numpy, scipy...) or this worker (compiled from a string: `<string>`, `<convgrade worker>`)."""
+    """Code the submission brought (its file or cells), not the standard library, an installed
+    package (numpy, scipy...) or this worker (compiled from a string: `<string>`)."""
     if name in _LEARNER_FILES:
         return True
     stdlib = os.path.dirname(os.__file__) + os.sep
-    installed = ("-packages" + os.sep) in name and (os.sep + "solutions" + os.sep) not in name
-    return not (name.startswith("<") or name.startswith(stdlib) or installed)
+    return not (name.startswith("<") or name.startswith(stdlib) or ("-packages" + os.sep) in name)
 
 
 def _raised_by_learner(exc: BaseException) -> bool:
