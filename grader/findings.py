@@ -267,9 +267,9 @@ def _pattern(slug: str, function: str, tests: list[TestResult], cases: dict[str,
     prop, exact = shared
     when = {"when": prop, "exact": exact}
     raised = sum(t.status == "error" for t in failing)
-    if len(diagnosed) == 1:
+    if len(diagnosed) == 1 and next(iter(diagnosed)) not in PROBES:
         # one catalogued mistake named on some of the failures, the rest crashes or unexplained:
-        # the cases' shared property ties them to it
+        # the cases' shared property ties them to it (a probe is too weak a clue to spread)
         (group,) = diagnosed.values()
         return _finding(group[0].diagnosis, failing, detail=when)
     named = _SLUG_OF.get(prop) if exact else None

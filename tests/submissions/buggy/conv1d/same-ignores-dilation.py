@@ -8,6 +8,8 @@ def conv1d(x, w, b=None, stride=1, padding=0, dilation=1):
     F, C_w, K = w.shape
     if C_w != C:
         raise ValueError(f"x has {C} channels, w has {C_w}")
+    if x.dtype.kind != "f" or w.dtype.kind != "f":
+        raise ValueError("x and w must be float arrays")
     if stride < 1 or dilation < 1:
         raise ValueError("stride and dilation must be >= 1")
     if padding == "same":

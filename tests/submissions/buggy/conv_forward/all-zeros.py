@@ -13,6 +13,10 @@ def conv_forward(x, w, b, stride=1, padding=0):
     F, C_w, KH, KW = w.shape
     if C_w != C:
         raise ValueError(f"x has {C} channels, w has {C_w}")
+    if x.dtype.kind != "f" or w.dtype.kind != "f":
+        raise ValueError("x and w must be float arrays")
+    if b is None:
+        b = np.zeros(F, dtype=x.dtype)
     sh, sw = _pair(stride)
     if sh < 1 or sw < 1:
         raise ValueError("stride must be >= 1")
