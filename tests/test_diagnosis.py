@@ -108,10 +108,11 @@ def test_reports_never_contain_expected_values_or_inputs(path):
     result = _grade(path)
     text = json.dumps(result.to_json())
     slug = path.parent.name
+    cases = {c.id: c for c in suites.get(slug).cases}
     for test in result.tests:
-        if test.status == "passed":
+        if test.status == "passed" or test.id not in cases:  # extra tests hold no hidden case
             continue
-        case = next(c for c in suites.get(slug).cases if c.id == test.id)
+        case = cases[test.id]
         secret = set()
         if not case.raises:
             secret |= _numbers(runner.expected(slug, case.id).value)
