@@ -178,7 +178,6 @@ class Phases:
             (kernel._QuietClient, "async_start_new_kernel_client"): "  wait until the kernel answers",
             (kernel, "_run_cells"): "  run the notebook's cells",
             (kernel, "_lend"): "  lend the kernel (serve its namespace on a socket)",
-            (grade, "_plain_python"): "replay sources (IPython transformer)",
             (grade, "grade_session"): "grading session, total:",
             (runner, "run_cases"): "  hidden suite (run_cases, incl. diagnosis)",
             (suites, "get"): "    assemble the suite (cases, variants, reference, extras)",

@@ -14,7 +14,6 @@ outputs). Local batches run the middle step in threads; `--scheduler` runs it on
 
 from __future__ import annotations
 
-import ast
 import csv
 import hashlib
 import io
@@ -50,6 +49,10 @@ if TYPE_CHECKING:
 SUFFIXES = (".ipynb", ".py")
 _SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints", ".git"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_SAFE_PART = re.compile(r"[A-Za-z0-9.-]([A-Za-z0-9._-]*[A-Za-z0-9.-])?")
+# A `def` at the start of a line. No part of it can cross a line end, so a search over a whole
+# file is linear: no run of blank lines is rescanned from every line that starts it.
+_DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)", re.M)
 
 
 @dataclass(frozen=True)
@@ -79,15 +82,24 @@ def find(paths: Iterable[Path]) -> list[Submission]:
                 path = Path(dirpath) / filename
                 if path.suffix in SUFFIXES:
                     found.append((str(path.relative_to(root)), path, _problem(path)))
-    keys: set[str] = set()
-    submissions = []
-    for name, path, problem in found:
-        key = _UNSAFE.sub("_", name.replace(os.sep, "__"))[-120:] or "submission"
-        while key in keys:
-            key = "_" + key
-        keys.add(key)
-        submissions.append(Submission(name=name, path=path, key=key, problem=problem))
-    return submissions
+    counts: dict[str, int] = {}
+    for name, _, _ in found:
+        counts[name] = counts.get(name, 0) + 1
+    return [Submission(name=name, path=path, problem=problem,
+                       key=report_key(name if counts[name] == 1 else str(path.absolute())))
+            for name, path, problem in found]
+
+
+def report_key(name: str) -> str:
+    """The folder a submission's reports live in, from its relative path alone: never from the
+    other submissions or the order they were found in, so a rerun keeps every report in place.
+    A path whose folder name would be ambiguous (unsafe characters, `__`, `_` at the edge of a
+    part, too long) gets a hash of the path instead of a counter."""
+    parts = name.split("/")
+    if all(_SAFE_PART.fullmatch(part) and "__" not in part for part in parts) and len(name) <= 120:
+        return "__".join(parts)
+    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    return f"{_UNSAFE.sub('_', name.replace('/', '__'))[-100:]}-{digest}"
 
 
 def _problem(path: Path) -> str:
@@ -103,11 +115,18 @@ def _problem(path: Path) -> str:
 
 
 def infer_exercise(path: Path, catalogue: list[Exercise]) -> Exercise | None:
-    """A notebook's exercise from its metadata; a `.py` file's from the functions it defines."""
+    """A notebook's exercise from its metadata; a `.py` file's from the functions it defines.
+
+    The size is checked before anything is read, and a `.py` file is scanned once for its `def`
+    lines (wherever they are, even in a file that does not parse): linear time in its size."""
+    limit = grade.MAX_NOTEBOOK_BYTES if path.suffix == ".ipynb" else grade.MAX_SOURCE_BYTES
     try:
-        # Latin-1 never fails: a file that is not UTF-8 is still matched to its exercise, so
-        # that its report can say what is wrong with it.
-        text = path.read_bytes()[: grade.MAX_NOTEBOOK_BYTES].decode("latin-1")
+        if path.stat().st_size > limit:
+            return None
+        with open(path, "rb") as handle:
+            # Latin-1 never fails: a file that is not UTF-8 is still matched to its exercise, so
+            # that its report can say what is wrong with it.
+            text = handle.read(limit).decode("latin-1")
     except OSError:
         return None
     by_slug = {e.slug: e for e in catalogue}
@@ -117,10 +136,7 @@ def infer_exercise(path: Path, catalogue: list[Exercise]) -> Exercise | None:
         except (ValueError, KeyError, TypeError, RecursionError):
             return None
         return by_slug.get(slug) if isinstance(slug, str) else None
-    try:
-        defined = {n.name for n in ast.walk(ast.parse(text)) if isinstance(n, ast.FunctionDef)}
-    except (SyntaxError, ValueError, RecursionError):
-        defined = set(re.findall(r"^\s*def\s+(\w+)\s*\(", text, re.M))
+    defined = set(_DEF.findall(text))
     best = max(catalogue, key=lambda e: (len(defined & set(e.functions)), e.slug in path.stem))
     if defined & set(best.functions) or best.slug in path.stem:
         return best
@@ -275,6 +291,10 @@ def _why_no_exercise(path: Path) -> str:
         except (OSError, ValueError) as exc:
             return str(exc)
         return "its metadata names no known exercise (metadata.convgrade.exercise); use --exercise"
+    try:
+        grade.read_source(path)
+    except (OSError, ValueError) as exc:
+        return str(exc)
     return "it defines none of the exercise functions; use --exercise"
 
 

@@ -89,7 +89,7 @@ def check(exercise: str, file_: Path | None, as_json: bool, html_path: Path | No
     notebook = path.suffix == ".ipynb"
     if notebook:  # started before the other imports: it boots (about 0.6 s) while we warm up
         from grader import kernel
-        kernel.prestart(1, target.limits)
+        kernel.prestart(1, target.limits, target.withheld)
     from grader import batch, grade, html
     if notebook:
         grade.warm_up(target)

@@ -97,7 +97,7 @@ def _raised(error: dict) -> LearnerRaised:
 
 class Learner:
     """The `learner` fixture: one attribute per function of the exercise, each calling the
-    learner's code in its worker with the exercise's forbidden calls and time limits."""
+    learner's code in its worker (the exercise's forbidden calls withheld) within its time limits."""
 
     def __init__(self, exercise: Exercise, session: WorkerSession, deadline: float,
                  where: str = "file") -> None:
@@ -124,14 +124,13 @@ class Learner:
             raise LearnerFailure(runner.Verdict(
                 "timeout", f"not run: the {limits.total_timeout_s:g} s budget for the whole "
                            "file was used up"))
-        outcome = self._session.call(function, args, kwargs,
-                                     forbidden=list(self._exercise.forbidden.get(function, ())),
-                                     timeout=min(limits.call_timeout_s, left))
+        outcome = self._session.call(function, args, kwargs, timeout=min(limits.call_timeout_s, left))
         if outcome.kind == "lost":
             raise LearnerFailure(runner.Verdict("timeout" if outcome.timed_out else "error",
                                                 outcome.reason))
-        if outcome.forbidden:
-            raise LearnerFailure(runner.forbidden_verdict(function, outcome.forbidden))
+        forbidden = runner.forbidden_verdict(function, outcome.error) if outcome.kind == "raised" else None
+        if forbidden is not None:
+            raise LearnerFailure(forbidden)
         if outcome.kind == "raised":
             raise _raised(outcome.error)
         if outcome.modified:

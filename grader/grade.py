@@ -1,7 +1,8 @@
 """Grading one submission file: read it, run the suite in a worker, time it, return the result.
 
 Whatever goes wrong with the submission comes back as a `GradeResult` with status "error"
-and a one-line reason; nothing about a submission raises out of here.
+and a one-line reason; nothing about a submission raises out of here, not even a grader bug it
+provokes (then the reason names the exception, under the submission's own exercise).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,8 @@ def grade_file(exercise: Exercise, path: Path, display_name: str | None = None) 
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         return failed(exercise, name, reason)
+    except Exception as exc:  # noqa: BLE001 - whatever a submission provokes, it gets a report
+        return failed(exercise, name, f"the grader failed on it ({type(exc).__name__}: {exc})")
 
 
 def warm_up(exercise: Exercise) -> None:
@@ -56,7 +59,8 @@ def failed(exercise: Exercise, name: str, message: str) -> GradeResult:
     (every report puts "could not be graded" before it, once). No learner code ran for it, so
     its isolation is "none"."""
     return GradeResult(exercise=exercise.slug, submission=name, status="error", score=0.0,
-                       max_score=exercise.max_score, message=message[:500], isolation="none")
+                       max_score=exercise.max_score, message=" ".join(message[:2000].split())[:500],
+                       isolation="none")
 
 
 def grade_notebook(exercise: Exercise, nb: nbformat.NotebookNode, display_name: str) -> GradeResult:
@@ -69,16 +73,15 @@ def grade_notebook(exercise: Exercise, nb: nbformat.NotebookNode, display_name: 
                                where="notebook")
         return dataclasses.replace(result, cell_errors=tuple(run.errors))
 
-    return kernel.run_notebook(nb, limits, limits.total_timeout_s, grade_run)
+    return kernel.run_notebook(nb, limits, limits.total_timeout_s, grade_run, exercise.withheld)
 
 
-def _replay(run: kernel.NotebookRun, limits: Limits) -> Callable[[], dict]:
-    """The load request of a fresh worker replaying the cells that ran cleanly in the kernel."""
-    def replay() -> dict:
-        cells = [{"name": name, "source": _plain_python(source)} for name, source in run.ok_cells]
-        return {"cells": cells, "cell_timeout_s": limits.cell_timeout_s}
-
-    return replay
+def _replay(run: kernel.NotebookRun, limits: Limits) -> dict:
+    """The load request of a fresh worker replaying the cells that ran cleanly in the kernel.
+    The cells go as written: the worker turns IPython syntax into Python itself, under each
+    cell's time limit, so no learner text is transformed in the grader's process."""
+    cells = [{"name": name, "source": source} for name, source in run.ok_cells]
+    return {"cells": cells, "cell_timeout_s": limits.cell_timeout_s, "ipython": True}
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,8 @@ def open_submission(exercise: Exercise, path: Path, name: str) -> Iterator[Opene
     start, limits = time.monotonic(), exercise.limits
     if path.suffix != ".ipynb":
         load = {"source": read_source(path), "filename": name}
-        with WorkerSession(load, list(exercise.functions), limits) as session:
+        with WorkerSession(load, list(exercise.functions), limits,
+                           forbidden=exercise.withheld) as session:
             yield Opened(session, session.start(), "file", start)
         return
     nb = read_notebook(path)
@@ -110,13 +114,13 @@ def open_submission(exercise: Exercise, path: Path, name: str) -> Iterator[Opene
 
     def hold(run: kernel.NotebookRun) -> None:
         with WorkerSession(_replay(run, limits), list(exercise.functions), limits,
-                           first=run.channel) as session:
+                           first=run.channel, forbidden=exercise.withheld) as session:
             handed.put(Opened(session, session.start(), "notebook", start, tuple(run.errors)))
             done.wait()
 
     def serve() -> None:
         try:
-            kernel.run_notebook(nb, limits, limits.total_timeout_s, hold)
+            kernel.run_notebook(nb, limits, limits.total_timeout_s, hold, exercise.withheld)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
             handed.put(exc)
 
@@ -132,33 +136,25 @@ def open_submission(exercise: Exercise, path: Path, name: str) -> Iterator[Opene
         thread.join()
 
 
-def _plain_python(source: str) -> str:
-    """IPython syntax (magics, `!cmd`) as plain Python, for replay outside a kernel."""
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    try:
-        return TransformerManager().transform_cell(source)
-    except Exception:  # noqa: BLE001 - an odd cell is replayed as written and may fail there
-        return source
-
-
 def grade_source(exercise: Exercise, source: str, display_name: str) -> GradeResult:
     """Grade learner source code (the text of a `.py` file) against the exercise's hidden suite."""
     return grade_session(exercise, {"source": source, "filename": display_name}, display_name)
 
 
-def grade_session(exercise: Exercise, load: dict | Callable[[], dict], display_name: str,
+def grade_session(exercise: Exercise, load: dict, display_name: str,
                   first: Channel | None = None, where: str = "file") -> GradeResult:
     """Run the suite against learner code loaded by `load` (see `WorkerSession`)."""
     start = time.monotonic()
     deadline = start + exercise.limits.total_timeout_s
-    with WorkerSession(load, list(exercise.functions), exercise.limits, first) as session:
+    with WorkerSession(load, list(exercise.functions), exercise.limits, first,
+                       exercise.withheld) as session:
         loaded = session.start()
         if loaded.kind != "value":
             return load_failed(exercise, display_name, loaded, time.monotonic() - start, where)
         results = runner.run_cases(exercise, session, deadline, where)
         results += extras.run_extras(exercise, session, deadline, where)
-        performances = speed.measure(exercise, session, results, deadline)
+        performances, wrong = speed.measure(exercise, session, results, deadline)
+        results += wrong
         sources = sources_of(session.load)
     return assemble(exercise, display_name, results, performances, sources, start)
 
@@ -181,10 +177,8 @@ def assemble(exercise: Exercise, name: str, results: list[TestResult],
         performances=performances, functions=summaries)
 
 
-def sources_of(load: dict | Callable[[], dict]) -> dict[str, list[str]]:
+def sources_of(load: dict) -> dict[str, list[str]]:
     """The submitted source the grader holds, by the file or cell name its frames carry."""
-    if not isinstance(load, dict):  # a notebook's cells, prepared only if a replay needs them
-        return {}
     if "source" in load:
         return {load["filename"]: load["source"].splitlines()}
     return {cell["name"]: cell["source"].splitlines() for cell in load.get("cells", ())}

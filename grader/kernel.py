@@ -4,7 +4,11 @@ The kernel is a pinned `python3` ipykernel (never the kernel the notebook's meta
 started in a scratch directory with a cleaned environment and the worker's resource limits. Its
 cells run with nbclient, a time limit each and a budget for the whole notebook; a cell that times
 out is interrupted, a kernel that dies or hangs ends the run. The learner's cell errors are taken
-from the execute replies, not from outputs the learner's code could suppress. Afterwards the
+from the execute replies, not from outputs the learner's code could suppress. Every kernel has its
+own event loop, thread and ZMQ context, with a cap on each message part and a low queue limit, and
+the client keeps no output and no widget state, so one notebook's traffic can neither fill the
+grader's memory nor delay another notebook. The exercise's forbidden functions are withheld
+before the kernel starts (`worker.withhold`), as in a `.py` worker. Afterwards the
 kernel serves its namespace to the grader over a Unix socket with the same data-only protocol
 as a `.py` worker (`worker.serve_socket`); verdicts are made in the grader, as for `.py` files.
 """
@@ -13,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import json
+import os
 import re
 import socket
 import subprocess
@@ -20,18 +26,22 @@ import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 import nbformat
+import zmq
+import zmq.asyncio
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellExecutionComplete, DeadKernelError
+from traitlets import default
 
 from grader import sandbox
-from grader.boundary import WORKER_SOURCE, Channel, limit_args, worker_env
+from grader.boundary import WORKER_SOURCE, Channel, limit_args, new_arena, worker_env
 from grader.models import CellError, Limits
 
 _LAUNCHER = (
@@ -39,7 +49,7 @@ _LAUNCHER = (
     "exec(compile(sys.argv[1], '<convgrade limits>', 'exec'), {'__name__': 'limits'})\n"
 )
 _LIMITS = (
-    "import gc, resource, sys\n"
+    "import gc, json, resource, sys\n"
     # No garbage collection while ipykernel imports and sets up (about 15% of its CPU time);
     # what exists then is frozen, so that the learner's cells collect only their own objects.
     "gc.disable()\n"
@@ -49,7 +59,12 @@ _LIMITS = (
     "                   (resource.RLIMIT_FSIZE, fsize * mb), (resource.RLIMIT_NOFILE, nofile),\n"
     "                   (resource.RLIMIT_CORE, 0)):\n"
     "    resource.setrlimit(key, (value, value))\n"
-    "sys.argv = ['ipykernel_launcher'] + sys.argv[6:]\n"
+    "withheld = json.loads(sys.argv[6])\n"
+    "if withheld:\n"
+    "    worker = {'__name__': 'convgrade_worker'}\n"
+    "    exec(compile(sys.argv[7], '<convgrade worker>', 'exec'), worker)\n"
+    "    worker['withhold'](withheld)\n"
+    "sys.argv = ['ipykernel_launcher'] + sys.argv[8:]\n"
     "from ipykernel.kernelapp import IPKernelApp\n"
     "app = IPKernelApp.instance()\n"
     "app.initialize()\n"
@@ -61,6 +76,10 @@ _PINNED_SPEC = KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f"
                           display_name="Python 3 (convgrade)", language="python")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _TRACE_CAP = 4000
+# Per message part from a kernel, and messages queued per socket: what one kernel can make the
+# grader hold. Outputs are never kept; an honest notebook's messages are far smaller.
+MAX_MESSAGE_PART = 4 * 2**20
+QUEUED_MESSAGES = 16
 T = TypeVar("T")
 
 
@@ -77,9 +96,23 @@ class LimitedKernelManager(AsyncKernelManager):
     starting; its connection file and sockets live in `shared`, the one folder both sides see."""
 
     limits: Limits = Limits()
+    withheld: tuple[str, ...] = ()
     shared: Path = Path("/nonexistent")
     env: dict[str, str] = {}
     envelope: sandbox.Envelope = sandbox.Envelope(None)
+
+    @default("context")
+    def _context_default(self) -> zmq.asyncio.Context:
+        # Its own context per kernel (shared with its client, destroyed with the kernel): its
+        # own I/O thread, and limits on every socket that reads what the kernel sends.
+        self._created_context = True
+        context = zmq.asyncio.Context()
+        context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_PART)
+        context.setsockopt(zmq.RCVHWM, QUEUED_MESSAGES)
+        return context
+
+    def client(self, **kwargs):  # noqa: D102 - jupyter_client hook
+        return super().client(context=self.context, **kwargs)
 
     @property
     def kernel_spec(self) -> KernelSpec:
@@ -89,10 +122,11 @@ class LimitedKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         command = [sys.executable, "-I", "-c", _LAUNCHER, _LIMITS, *limit_args(self.limits),
-                   "-f", self.connection_file]
+                   json.dumps(list(self.withheld)), WORKER_SOURCE, "-f", self.connection_file]
         self.envelope.close()
         self.envelope = sandbox.envelope(self.limits.memory_mb)
-        return self.envelope.enter(sandbox.wrap(command, self.env, shared=self.shared))
+        return self.envelope.enter(sandbox.wrap(command, self.env, shared=self.shared,
+                                                hidden=sandbox.package_dirs(self.withheld)))
 
     def release(self) -> None:
         """After shutdown: the memory envelope and the socket folder go."""
@@ -114,17 +148,23 @@ class NotebookRun:
 
 
 class _QuietClient(NotebookClient):
-    """Keeps no outputs: the grader needs only each cell's status, and a flood of prints must
-    not fill the grader's memory."""
+    """Keeps nothing a kernel sends but the end of each cell: no outputs, no display ids, no comm
+    or widget state (nbclient would keep a widget's binary buffers), so the grader's memory does
+    not depend on what the learner's code sends."""
 
-    def output(self, outs, msg, display_id, cell_index):  # noqa: D102 - nbclient hook
+    def process_message(self, msg, cell, cell_index):  # noqa: D102 - nbclient hook
+        content = msg.get("content") or {}
+        if msg.get("msg_type") == "status" and content.get("execution_state") == "idle":
+            raise CellExecutionComplete()
         return None
 
 
 def _cell_error(index: int, reply: dict) -> CellError:
     content = reply.get("content", {})
-    name, value = str(content.get("ename", "Error")), str(content.get("evalue", ""))
-    trace = _ANSI.sub("", "\n".join(str(line) for line in content.get("traceback", [])))
+    name, value = str(content.get("ename", "Error"))[:100], str(content.get("evalue", ""))[:300]
+    lines = content.get("traceback")
+    lines = [str(line)[-_TRACE_CAP:] for line in lines[-50:]] if isinstance(lines, list) else []
+    trace = _ANSI.sub("", "\n".join(lines)[-2 * _TRACE_CAP:])
     kind = "timeout" if name == "CellTimeoutError" else "error"
     return CellError(cell=index + 1, kind=kind, message=f"{name}: {value}"[:300],
                      traceback=trace[-_TRACE_CAP:])
@@ -138,11 +178,11 @@ class _Kernel:
     scratch: Path
 
 
-async def _start_kernel(limits: Limits) -> _Kernel:
+async def _start_kernel(limits: Limits, withheld: tuple[str, ...]) -> _Kernel:
     size = sandbox.SOCKET_DIR_SIZE if sandbox.bwrap() else sandbox.TMP_SIZE
     scratch = sandbox.capped_folder("convgrade-nb-", size)
     km = LimitedKernelManager(kernel_name="python3", transport="ipc")
-    km.limits, km.shared = limits, scratch
+    km.limits, km.withheld, km.shared = limits, withheld, scratch
     km.ip = str(scratch / "kernel")
     km.connection_file = str(scratch / "kernel.json")
     home = sandbox.WORKDIR if sandbox.bwrap() else str(scratch)
@@ -153,46 +193,77 @@ async def _start_kernel(limits: Limits) -> _Kernel:
     return _Kernel(km, scratch)
 
 
-class _Pool:
-    """Kernels started ahead of need, so a batch does not wait for each kernel to boot. Every
-    kernel serves exactly one submission; all of them live on one background event loop."""
+class _Home:
+    """One kernel's own event loop, on its own thread: whatever that kernel sends is read here,
+    and no other notebook waits for it."""
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self.ready: dict[Limits, list[asyncio.Task]] = {}
-        self.target = 0
-        threading.Thread(target=self.loop.run_forever, name="convgrade-kernels",
-                         daemon=True).start()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="convgrade-kernel",
+                                       daemon=True)
+        self.thread.start()
+
+    def submit(self, coro: Awaitable[T]) -> Future[T]:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
     def run(self, coro: Awaitable[T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+        return self.submit(coro).result()
 
-    async def fill(self, limits: Limits) -> list[asyncio.Task]:
-        waiting = self.ready.setdefault(limits, [])
-        while len(waiting) < self.target:
-            waiting.append(asyncio.ensure_future(_start_kernel(limits)))
-        return waiting
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        if not self.thread.is_alive():
+            self.loop.close()
 
-    async def take(self, limits: Limits) -> _Kernel:
-        waiting = self.ready.setdefault(limits, [])
-        task = waiting.pop(0) if waiting else asyncio.ensure_future(_start_kernel(limits))
-        await self.fill(limits)
-        kernel = await task
-        if not await kernel.manager.is_alive():
-            kernel.manager.release()
-            kernel = await _start_kernel(limits)
-        return kernel
 
-    async def close(self) -> None:
+_Key = tuple[Limits, tuple[str, ...]]
+
+
+class _Pool:
+    """Kernels started ahead of need, so a batch does not wait for each kernel to boot. Every
+    kernel serves exactly one submission, on its own `_Home`."""
+
+    def __init__(self) -> None:
+        self.ready: dict[_Key, list[tuple[_Home, Future[_Kernel]]]] = {}
         self.target = 0
-        for tasks in self.ready.values():
-            for task in tasks:
-                kernel = await task
-                try:
-                    await kernel.manager.shutdown_kernel(now=True)
-                finally:
-                    kernel.manager.release()
-        self.ready.clear()
+        self.lock = threading.Lock()
+
+    def fill(self, key: _Key) -> None:
+        with self.lock:
+            waiting = self.ready.setdefault(key, [])
+            while len(waiting) < self.target:
+                home = _Home()
+                waiting.append((home, home.submit(_start_kernel(*key))))
+
+    def take(self, key: _Key) -> tuple[_Home, Future[_Kernel]]:
+        with self.lock:
+            waiting = self.ready.setdefault(key, [])
+            if waiting:
+                taken = waiting.pop(0)
+            else:
+                home = _Home()
+                taken = home, home.submit(_start_kernel(*key))
+        self.fill(key)
+        return taken
+
+    def close(self) -> None:
+        with self.lock:
+            self.target = 0
+            waiting = [item for items in self.ready.values() for item in items]
+            self.ready.clear()
+        for home, started in waiting:
+            try:
+                kernel = started.result()
+            except Exception:  # noqa: BLE001 - a kernel that failed to start has nothing to stop
+                home.close()
+                continue
+            try:
+                home.run(kernel.manager.shutdown_kernel(now=True))
+            except Exception:  # noqa: BLE001 - its group and folder go all the same
+                pass
+            finally:
+                kernel.manager.release()
+                home.close()
 
 
 _POOL: _Pool | None = None
@@ -208,25 +279,30 @@ def _pool() -> _Pool:
         return _POOL
 
 
-def prestart(count: int, limits: Limits | None = None) -> None:
-    """Keep `count` kernels booting ahead of need (a batch asks for one per job). With `limits`,
-    start them now, so that they boot while the grader reads the submission and imports."""
+def prestart(count: int, limits: Limits | None = None, withheld: tuple[str, ...] = ()) -> None:
+    """Keep `count` kernels booting ahead of need (a batch asks for one per job). With `limits`
+    (and the names to withhold), start them now, so that they boot while the grader reads the
+    submission and imports."""
     pool = _pool()
     pool.target = count
     if limits is not None:
-        asyncio.run_coroutine_threadsafe(pool.fill(limits), pool.loop)
+        pool.fill((limits, withheld))
 
 
 def close_pool() -> None:
     """Shut down the kernels that were started ahead and not used."""
     if _POOL is not None:
-        _POOL.run(_POOL.close())
+        _POOL.close()
 
 
-async def _execute(run: NotebookRun, nb: nbformat.NotebookNode, limits: Limits,
-                   cell_timeout: float) -> None:
-    kernel = await _pool().take(limits)
-    km, scratch = run.manager, run.scratch = kernel.manager, kernel.scratch
+async def _execute(run: NotebookRun, started: Future[_Kernel], nb: nbformat.NotebookNode,
+                   limits: Limits, withheld: tuple[str, ...]) -> None:
+    kernel = await asyncio.wrap_future(started)
+    if not await kernel.manager.is_alive():
+        kernel.manager.release()
+        kernel = await _start_kernel(limits, withheld)
+    km, folder = run.manager, run.scratch = kernel.manager, kernel.scratch
+    cell_timeout = limits.cell_timeout_s
     failed: dict[int, dict] = {}
     client = run.client = _QuietClient(
         nb, km=km, timeout=int(cell_timeout), allow_errors=True, interrupt_on_timeout=True,
@@ -235,10 +311,10 @@ async def _execute(run: NotebookRun, nb: nbformat.NotebookNode, limits: Limits,
         kernel_name="python3", startup_timeout=30, record_timing=False,
         on_cell_error=lambda cell, cell_index, execute_reply: failed.setdefault(
             cell_index, execute_reply))
-    async with client.async_setup_kernel(cwd=str(scratch)):
+    async with client.async_setup_kernel(cwd=str(folder)):
         await _run_cells(client, nb, run, failed)
         if await km.is_alive():
-            run.channel = await _lend(client, km, scratch, limits)
+            run.channel = await _lend(client, km, folder, limits)
 
 
 async def _run_cells(client: NotebookClient, nb: nbformat.NotebookNode, run: NotebookRun,
@@ -261,10 +337,11 @@ async def _run_cells(client: NotebookClient, nb: nbformat.NotebookNode, run: Not
             run.ok_cells.append((f"<cell {index + 1}>", cell.source))
 
 
-async def _lend(client: NotebookClient, km: LimitedKernelManager, scratch: Path,
+async def _lend(client: NotebookClient, km: LimitedKernelManager, folder: Path,
                 limits: Limits) -> Channel | None:
-    """Have the kernel serve its namespace on a Unix socket; the channel to it, or None."""
-    path = scratch / "worker.sock"
+    """Have the kernel serve its namespace on a Unix socket, with the memory file for call
+    inputs passed along it; the channel to it, or None."""
+    path = folder / "worker.sock"
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(str(path))
     server.listen(1)
@@ -279,39 +356,49 @@ async def _lend(client: NotebookClient, km: LimitedKernelManager, scratch: Path,
         return None
     finally:
         server.close()
+    arena = new_arena()
+    try:
+        socket.send_fds(conn, [b"a"], [arena])
+    except OSError:
+        os.close(arena)
+        conn.close()
+        return None
     process = km.provisioner.process
     stream = conn.makefile("wb")
     return Channel(process.pid, conn.fileno(), stream, process.wait,
-                   lambda: (stream.close(), conn.close()))
+                   lambda: (stream.close(), conn.close()), arena)
 
 
 async def _shutdown(run: NotebookRun) -> None:
     if run.channel is not None:
         run.channel.kill()
+    if run.client is not None and run.client.kc is not None:
+        run.client.kc.stop_channels()
     km = run.manager
     if km is not None and km.has_kernel:
         try:
             await km.shutdown_kernel(now=True)
         except Exception:  # noqa: BLE001 - a kernel that is already gone is what we want
             pass
-    if run.client is not None and run.client.kc is not None:
-        run.client.kc.stop_channels()
     if km is not None:
         km.release()
 
 
 def run_notebook(nb: nbformat.NotebookNode, limits: Limits, budget: float,
-                 then: Callable[[NotebookRun], T]) -> T:
+                 then: Callable[[NotebookRun], T], withheld: tuple[str, ...] = ()) -> T:
     """Run the notebook's code cells in a fresh limited kernel within `budget` seconds, call
     `then(run)` while the kernel still serves its namespace, then shut the kernel down.
+    `withheld` names the library functions taken away before the kernel starts.
 
-    The kernel lives on the pool's event loop; `then` runs here, in the caller's thread."""
-    pool, run = _pool(), NotebookRun()
+    The kernel lives on its own event loop; `then` runs here, in the caller's thread."""
+    home, started = _pool().take((limits, withheld))
+    run = NotebookRun()
     start = time.monotonic()
     try:
-        pool.run(asyncio.wait_for(_execute(run, nb, limits, limits.cell_timeout_s), budget))
-    except (asyncio.TimeoutError, RuntimeError, OSError) as exc:
-        why = "ran out of time" if isinstance(exc, asyncio.TimeoutError) else f"failed ({exc})"
+        home.run(asyncio.wait_for(_execute(run, started, nb, limits, withheld), budget))
+    except Exception as exc:  # noqa: BLE001 - a kernel that fails in any way ends the run
+        why = "ran out of time" if isinstance(exc, asyncio.TimeoutError) else \
+            f"failed ({type(exc).__name__}: {str(exc)[:200]})"
         run.errors.append(CellError(0, "timeout", f"running the notebook {why} after "
                                                   f"{time.monotonic() - start:.0f} s"))
         if run.channel is not None:
@@ -320,4 +407,7 @@ def run_notebook(nb: nbformat.NotebookNode, limits: Limits, budget: float,
     try:
         return then(run)
     finally:
-        pool.run(_shutdown(run))
+        try:
+            home.run(_shutdown(run))
+        finally:
+            home.close()

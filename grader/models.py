@@ -53,6 +53,12 @@ class Exercise:
     def max_score(self) -> float:
         return float(sum(self.points.values()))
 
+    @property
+    def withheld(self) -> tuple[str, ...]:
+        """Every function some exercise function may not use: all are withheld from the worker,
+        which loads the learner's code once for all its functions."""
+        return tuple(sorted({name for names in self.forbidden.values() for name in names}))
+
 
 @dataclass(frozen=True)
 class Diagnosis:

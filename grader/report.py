@@ -1,7 +1,12 @@
-"""Rendering results for people: the terminal report of `grader check` and the catalogue table."""
+"""Rendering results for people: the terminal report of `grader check` and the catalogue table.
+
+Everything here ends up on a terminal, so no text leaves it with a control character: an escape
+sequence in a learner's exception message could clear the screen and draw a fake score.
+"""
 
 from __future__ import annotations
 
+import re
 import shutil
 import textwrap
 
@@ -15,6 +20,13 @@ _COLORS = {"passed": "32", "failed": "31", "error": "31", "timeout": "33"}
 TARGET_LINES = 22
 FAILED_SHOWN = 3, 8  # failed tests listed per function: at least, at most
 FINDINGS_IN_FULL = 2  # the rest of a function's findings are named on one line
+# C0 and C1 controls and DEL, and the Unicode marks that reorder or hide text on a terminal.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def printable(text: str) -> str:
+    """`text` on one line, every control character shown as `?`."""
+    return _CONTROLS.sub("?", text.replace("\r", " ").replace("\n", " ").replace("\t", " "))
 
 
 def _fmt(points: float) -> str:
@@ -27,12 +39,12 @@ def _paint(text: str, status: str, color: bool) -> str:
 
 def _short(text: str, width: int) -> str:
     """One line of at most `width` characters, cut with "..." when longer."""
-    text = text.replace("\r", " ").replace("\n", " ").replace("\t", " ").rstrip()
+    text = printable(text).rstrip()
     return text if len(text) <= width else text[:max(width - 3, 0)].rstrip() + "..."
 
 
 def _wrap(text: str, width: int, indent: str) -> list[str]:
-    return textwrap.wrap(" ".join(text.split()), width, initial_indent=indent,
+    return textwrap.wrap(" ".join(printable(text).split()), width, initial_indent=indent,
                          subsequent_indent=indent, break_on_hyphens=False) or [indent]
 
 
@@ -153,6 +165,7 @@ def render_catalogue(exercises: list[Exercise]) -> str:
 def shorten_middle(text: str, width: int) -> str:
     """`text` in at most `width` characters, cut in the middle: both the folder a name starts
     with and the file name it ends with stay readable."""
+    text = printable(text)
     if len(text) <= width:
         return text
     head = (width - 1) // 2
@@ -177,7 +190,7 @@ def render_batch_summary(rows: list[tuple[str, GradeResult, bool]]) -> str:
     table = [("submission", "exercise", "score", "status")]
     for name, result, reused in rows:
         if result.status == "error":
-            status = f"could not grade: {result.message}"[:90]
+            status = f"could not grade: {printable(result.message)}"[:90]
         else:
             passed = sum(t.status == "passed" for t in result.tests)
             status = f"{passed}/{len(result.tests)} tests passed"

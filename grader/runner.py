@@ -111,10 +111,9 @@ def _verdict(exercise: Exercise, case: Case, outcome: CallOutcome) -> Verdict:
     suite = suites.get(exercise.slug)
     if outcome.kind == "lost":
         return Verdict("timeout" if outcome.timed_out else "error", outcome.reason)
-    if outcome.forbidden:
-        return forbidden_verdict(case.function, outcome.forbidden)
     if outcome.kind == "raised":
-        return raised_verdict(outcome.error, case.raises, case.readonly)
+        return forbidden_verdict(case.function, outcome.error) or \
+            raised_verdict(outcome.error, case.raises, case.readonly)
     variants = list(variant_outputs(exercise.slug, case.id))
     if case.raises:
         return Verdict("failed", f"expected {case.raises} for these parameters, but a value was "
@@ -152,14 +151,20 @@ def value_verdict(suite: Suite, function: str, value: Any, ref: Expected,
                    shape_detail=detail)
 
 
-def forbidden_verdict(function: str, forbidden: str) -> Verdict:
-    return Verdict("failed", f"called {forbidden}, which {function} may not use",
+def forbidden_verdict(function: str, error: dict) -> Verdict | None:
+    """The verdict on a call that reached a withheld function: its stand-in raised ForbiddenCall
+    with the function's name; None for any other exception."""
+    if error.get("type") != "ForbiddenCall":
+        return None
+    name = str(error.get("message", "")).partition(" ")[0][:120]
+    return Verdict("failed", f"called {name}, which {function} may not use",
                    diagnose.named("uses-forbidden-call"))
 
 
-def modified_verdict(suite: Suite, function: str, modified: tuple[int, ...]) -> Verdict:
-    names = _param_names(suite, function)
-    arg = names[modified[0]] if modified[0] < len(names) else "an argument"
+def modified_verdict(suite: Suite, function: str, modified: tuple[int | str, ...]) -> Verdict:
+    """`modified` holds positional indices and keyword names, as the grader found them."""
+    names, first = _param_names(suite, function), modified[0]
+    arg = first if isinstance(first, str) else names[first] if first < len(names) else "an argument"
     return Verdict("failed", f"your function modified its argument {arg}",
                    diagnose.named("modified-input"))
 
@@ -236,7 +241,6 @@ class CaseRunner:
                                   f"{MAX_TIMEOUTS_PER_FUNCTION} times")
         outcome = self.session.call(
             case.function, case.args, case.kwargs, layout=case.layout, readonly=case.readonly,
-            forbidden=list(exercise.forbidden.get(case.function, ())),
             timeout=min(limits.call_timeout_s, left))
         if outcome.timed_out:
             self.timeouts[case.function] = self.timeouts.get(case.function, 0) + 1

@@ -21,6 +21,7 @@ per-process address-space limit applies. `description()` names the one in use.
 from __future__ import annotations
 
 import ctypes
+import importlib.util
 import itertools
 import os
 import shutil
@@ -33,6 +34,8 @@ import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+
+from grader import scratch
 
 ROOT = Path(__file__).resolve().parent.parent
 TMP_SIZE = 64 * 2**20
@@ -122,6 +125,22 @@ def _prefix(binary: str, hidden: list[Path], shared: Path | None, env: dict[str,
     for key, value in env.items():
         args += ["--setenv", key, value]
     return args
+
+
+@cache
+def package_dirs(names: tuple[str, ...]) -> tuple[Path, ...]:
+    """The installed folders of the packages (other than numpy) that the dotted function `names`
+    live in: masked in the sandbox, so that a forbidden package's files cannot be loaded by path
+    either. Found without importing them."""
+    found = []
+    for package in sorted({name.partition(".")[0] for name in names} - {"numpy"}):
+        try:
+            spec = importlib.util.find_spec(package)
+        except (ImportError, ValueError):
+            continue
+        if spec is not None and spec.submodule_search_locations:
+            found += [Path(p) for p in spec.submodule_search_locations]
+    return tuple(found)
 
 
 def wrap(command: list[str], env: dict[str, str], shared: Path | None = None,
@@ -311,4 +330,4 @@ def remove_folder(folder: Path) -> None:
     """Remove a `capped_folder` (its tmpfs goes at once, however deep the tree in it)."""
     if os.path.ismount(folder):
         ctypes.CDLL(None, use_errno=True).umount2(str(folder).encode(), _MNT_DETACH)
-    shutil.rmtree(folder, ignore_errors=True)
+    scratch.remove(folder)

@@ -10,6 +10,9 @@ learner's worker counts the Python lines the function runs on a small case and o
 batch doubled. Many lines per extra output element earn `python-loops`; a slow answer with few
 lines is loop-free, and is told what makes it slow when that is known (np.einsum without
 `optimize`).
+
+Every timed answer is judged like a scored one: a wrong answer is a failed verdict (worth no
+points) and the function gets no speed verdict at all.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grader import diagnose, suites
+from grader import diagnose, runner, suites
 from grader.boundary import WorkerSession
 from grader.cases import Case
 from grader.models import Exercise, Limits, Performance, TestResult
@@ -40,7 +43,7 @@ def _reference_seconds(slug: str, case_id: str, limits: Limits) -> float | None:
     path = Path(inspect.getfile(suites.get(slug).reference))
     load = {"source": path.read_text(), "filename": "reference"}
     with WorkerSession(load, [case.function], limits) as session:
-        return _learner_seconds(session, case, limits.call_timeout_s)
+        return _timed(session, case, limits.call_timeout_s)[0]
 
 
 def time_reference(exercise: Exercise) -> None:
@@ -49,23 +52,30 @@ def time_reference(exercise: Exercise) -> None:
         _reference_seconds(exercise.slug, case.id, exercise.limits)
 
 
-def _learner_seconds(session: WorkerSession, case: Case, timeout: float) -> float | None:
-    """Best of a few timed calls; None when it did not answer (the verdicts already say why)."""
+def _timed(session: WorkerSession, case: Case, timeout: float,
+           exercise: Exercise | None = None) -> tuple[float | None, TestResult | None]:
+    """Best of a few timed calls, None when it did not answer (the verdicts already say why);
+    with `exercise`, each answer is judged too, and the first wrong one is returned."""
     if not session.ensure_started():
-        return None
+        return None, None
     best, spent = float("inf"), 0.0
     for _ in range(REPEATS):
         start = time.perf_counter()
         outcome = session.call(case.function, case.args, case.kwargs, timeout=timeout)
         elapsed = time.perf_counter() - start
         if outcome.timed_out:
-            return timeout
+            return timeout, None
+        if exercise is not None:
+            judged = runner.judge(exercise, case, outcome)
+            if judged.status != "passed":
+                return None, dataclasses.replace(
+                    judged, message=f"timed call: {judged.message}"[:300])
         if outcome.kind != "value":
-            return None
+            return None, None
         best, spent = min(best, elapsed), spent + elapsed
         if spent > BUDGET_S / REPEATS:
             break
-    return best
+    return best, None
 
 
 def verdict(ratio: float, lines_per_output: float | None, einsum_unoptimized: bool) \
@@ -130,15 +140,18 @@ def _lines_per_output(session: WorkerSession, case: Case | None, timeout: float)
 
 
 def measure(exercise: Exercise, session: WorkerSession, results: list[TestResult],
-            deadline: float) -> tuple[Performance, ...]:
-    """One `Performance` per function that passed all its tests and has a medium case."""
-    measured = []
+            deadline: float) -> tuple[tuple[Performance, ...], tuple[TestResult, ...]]:
+    """One `Performance` per function that passed all its tests and has a medium case, and the
+    failed verdicts of the functions whose timed answers were wrong."""
+    measured, wrong = [], []
     for case in suites.get(exercise.slug).performance:
         mine = [r for r in results if r.function == case.function]
         left = deadline - time.monotonic()
         if not mine or any(r.status != "passed" for r in mine) or left < 1.0:
             continue
-        learner = _learner_seconds(session, case, min(exercise.limits.call_timeout_s, left))
+        learner, failed = _timed(session, case, min(exercise.limits.call_timeout_s, left), exercise)
+        if failed is not None:
+            wrong.append(failed)
         if learner is None:
             continue
         reference = _reference_seconds(exercise.slug, case.id, exercise.limits)
@@ -153,4 +166,4 @@ def measure(exercise: Exercise, session: WorkerSession, results: list[TestResult
             learner_ms=round(learner * 1e3, 2), reference_ms=round(reference * 1e3, 2),
             diagnosis=diagnose.named(note) if note else None,
             python_lines_per_output=None if lines is None else round(lines, 3)))
-    return tuple(measured)
+    return tuple(measured), tuple(wrong)

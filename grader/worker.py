@@ -7,24 +7,36 @@ solutions are not importable from the worker, by design.
 
 Only plain data crosses: JSON headers and raw array bytes with a whitelisted dtype. There is no
 pickle in either direction. The worker never sees an expected value or a verdict; it only answers
-"what does the learner's function return for these inputs".
+"what does the learner's function return for these inputs". A call's input arrays are not sent in
+the frame: the grader writes them into a memory file it shares with the worker (`arena`), the
+learner's arrays are views of it, and after the call the grader reads that memory back itself to
+see whether the learner wrote into its inputs. Nothing the worker says about that is trusted.
 """
 
 from __future__ import annotations
 
 import dis
+import gc
+import importlib.abc
+import importlib.machinery
 import json
+import mmap
 import os
 import signal
 import struct
 import sys
 import time
 import traceback
+import types
 from typing import Any, BinaryIO
 
 import numpy as np
 
 MAX_FRAME = 256 * 1024 * 1024
+# What the grader accepts back from a worker: a header is a few hundred bytes of JSON (capped
+# learner text included), arrays are outputs of at most a few MiB.
+MAX_REPLY_HEADER = 1024 * 1024
+MAX_REPLY = 64 * 1024 * 1024
 _ARRAY_KINDS = "biuf"
 
 
@@ -41,11 +53,12 @@ def write_frame(stream: BinaryIO, header: dict, blobs: list[bytes]) -> None:
     stream.flush()
 
 
-def read_frame(read_exact) -> tuple[dict, list[bytes]]:
+def read_frame(read_exact, max_header: int = MAX_FRAME,
+               max_total: int = MAX_FRAME) -> tuple[dict, list[bytes]]:
     """Read one frame with `read_exact(n) -> bytes`; sizes are checked before anything is read."""
     head_len, n_blobs = struct.unpack(">II", read_exact(8))
-    if head_len > MAX_FRAME or n_blobs > 4096:
-        raise WireError("frame header too large")
+    if head_len > max_header or n_blobs > 4096:
+        raise WireError(f"reply header larger than {max_header // 1024} KiB")
     header = json.loads(read_exact(head_len))
     if not isinstance(header, dict):
         raise WireError("frame header is not an object")
@@ -53,8 +66,8 @@ def read_frame(read_exact) -> tuple[dict, list[bytes]]:
     for _ in range(n_blobs):
         (size,) = struct.unpack(">Q", read_exact(8))
         total += size
-        if total > MAX_FRAME:
-            raise WireError(f"reply larger than {MAX_FRAME // 2**20} MiB")
+        if total > max_total:
+            raise WireError(f"reply larger than {max_total // 2**20} MiB")
         blobs.append(read_exact(size))
     return header, blobs
 
@@ -80,29 +93,51 @@ def _json_safe(value: Any) -> bool:
 
 
 def decode(tree: Any, blobs: list[bytes]) -> Any:
-    """Rebuild a value from `encode`'s description: fresh base-class ndarrays, plain Python values."""
-    if not isinstance(tree, dict) or not isinstance(tree.get("t"), str):
+    """Rebuild a value from `encode`'s description: fresh base-class ndarrays, plain Python values.
+    Anything malformed, whatever the reason (a non-finite or huge shape, a bad index), is a
+    `WireError`: a forged reply can make the value unusable, never the grader fail."""
+    try:
+        return _decode(tree, blobs, 0)
+    except WireError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a forged tree can raise anything while being read
+        raise WireError(f"malformed value ({type(exc).__name__})") from None
+
+
+def _decode(tree: Any, blobs: list[bytes], depth: int) -> Any:
+    if not isinstance(tree, dict) or not isinstance(tree.get("t"), str) or depth > 32:
         raise WireError("malformed value")
     kind = tree["t"]
     if kind in ("array", "npscalar"):
-        dtype = np.dtype(str(tree["dtype"]))
-        shape = tuple(int(n) for n in tree["shape"])
-        if dtype.kind not in _ARRAY_KINDS or dtype.fields is not None or min(shape, default=0) < 0:
+        dtype = np.dtype(str(tree["dtype"])[:16])
+        shape = tuple(_count(n) for n in tree["shape"][:64])
+        if dtype.kind not in _ARRAY_KINDS or dtype.fields is not None or len(shape) != len(tree["shape"]):
             raise WireError("array with a forbidden dtype or shape")
-        data = blobs[int(tree["i"])]
-        if len(data) != dtype.itemsize * int(np.prod(shape, dtype=np.int64)):
+        data = blobs[_count(tree["i"])]
+        size = dtype.itemsize
+        for n in shape:  # Python integers: no int64 wrap-around can make a huge shape match
+            size *= n
+        if len(data) != size:
             raise WireError("array bytes do not match its shape")
         arr = np.frombuffer(data, dtype=dtype).reshape(shape).copy()
         return arr if kind == "array" else arr[()]
     if kind in ("tuple", "list"):
-        items = [decode(item, blobs) for item in tree["v"]]
+        items = [_decode(item, blobs, depth + 1) for item in tree["v"]]
         return tuple(items) if kind == "tuple" else items
     if kind in ("NoneType", "bool", "int", "float", "str"):
         value = tree["v"]
-        return float(value) if kind == "float" and isinstance(value, str) else value
+        if kind == "float" and isinstance(value, str):
+            return float(value[:40])
+        return value[:200] if isinstance(value, str) else value
     if kind == "other":
         return Opaque(str(tree.get("type", "object"))[:80])
-    raise WireError(f"unknown value kind {kind!r}")
+    raise WireError(f"unknown value kind {kind[:40]!r}")
+
+
+def _count(n: Any) -> int:
+    if type(n) is not int or not 0 <= n < 2**40:
+        raise WireError("array with a forbidden dtype or shape")
+    return n
 
 
 class Opaque:
@@ -120,61 +155,109 @@ class Opaque:
 
 
 class ForbiddenCall(Exception):
-    """Raised inside the learner's function when it calls a library shortcut the exercise forbids."""
+    """Raised in place of a function the exercise forbids; its message is the function's name."""
 
 
-def _apply_layout(arr: np.ndarray, layout: str, readonly: bool) -> np.ndarray:
-    if layout == "F":
-        arr = np.asfortranarray(arr)
-    elif layout == "strided" and arr.ndim:
-        wide = np.zeros(arr.shape[:-1] + (2 * arr.shape[-1],), dtype=arr.dtype)
-        wide[..., ::2] = arr
-        arr = wide[..., ::2]
-    if readonly:
+# The C functions behind numpy's public convolutions: withheld with them, or the learner would
+# call `numpy._core.multiarray.correlate` instead.
+_NATIVE = {"numpy.convolve": ("correlate", "correlate2"), "numpy.correlate": ("correlate", "correlate2")}
+
+
+class _Withheld(types.ModuleType):
+    """What a forbidden package imports as: none of its code, only names. Any of its functions
+    (any attribute, at any depth) raises ForbiddenCall when called, so a file that imports it
+    still loads and only the functions that use it fail, with a clear verdict."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.__path__: list[str] = []
+
+    def __getattr__(self, attr: str) -> _Withheld:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return _Withheld(f"{self.__name__}.{attr}")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        raise ForbiddenCall(self.__name__)
+
+
+class _Blocker(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Asked before any other finder: the forbidden packages import as `_Withheld` stand-ins."""
+
+    def __init__(self, packages: set[str]) -> None:
+        self.packages = packages
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname.partition(".")[0] in self.packages:
+            return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+        return None
+
+    def create_module(self, spec):
+        return _Withheld(spec.name)
+
+    def exec_module(self, module):
+        return None
+
+
+def _stub(name: str):
+    def forbidden(*args, **kwargs):
+        raise ForbiddenCall(name)
+
+    forbidden.__name__ = forbidden.__qualname__ = name.rpartition(".")[2]
+    return forbidden
+
+
+def withhold(names: list[str]) -> None:
+    """Make the forbidden functions unreachable before learner code loads: no code of a package
+    other than numpy can be imported at all (it imports as a stand-in), and each forbidden numpy
+    function (with its implementation and the C functions behind it) is replaced by a stub
+    wherever anything refers to it, in every module and table numpy keeps. A learner who
+    rebuilds one from native code, or loads a package's files by path, is not stopped."""
+    packages = {name.partition(".")[0] for name in names} - {"numpy"}
+    if packages:
+        sys.meta_path.insert(0, _Blocker(packages))
+        for module in [m for m in sys.modules if m.partition(".")[0] in packages]:
+            del sys.modules[module]
+    targets: dict[int, Any] = {}
+    stubs: dict[int, Any] = {}
+    for name in (n for n in names if n.partition(".")[0] == "numpy"):
+        module_name, _, attr = name.rpartition(".")
+        found = getattr(sys.modules.get(module_name), attr, None)
+        natives = [getattr(np._core._multiarray_umath, n, None) for n in _NATIVE.get(name, ())]
+        for obj in (found, getattr(found, "_implementation", None), *natives):
+            if obj is not None:
+                targets.setdefault(id(obj), obj)
+                stubs.setdefault(id(obj), _stub(name))
+    if not targets:
+        return
+    for holder in gc.get_referrers(*targets.values()):
+        if isinstance(holder, dict):
+            for key, value in list(holder.items()):
+                if id(value) in targets:
+                    holder[key] = stubs[id(value)]
+        elif isinstance(holder, set):
+            holder.difference_update([v for v in holder if id(v) in targets])
+
+
+def _shared_array(tree: dict, arena: mmap.mmap | None) -> np.ndarray:
+    """A learner input as a view of the grader's memory file, laid out as the grader wrote it."""
+    dtype, shape = np.dtype(tree["dtype"]), tuple(tree["shape"])
+    if arena is None or tree["n"] == 0:
+        arr = np.zeros(shape, dtype)
+    else:
+        arr = np.ndarray(shape, dtype, buffer=arena, offset=tree["at"], strides=tuple(tree["strides"]))
+    if tree.get("readonly"):
         arr.flags.writeable = False
     return arr
 
 
-class _Guard:
-    """Notices calls of forbidden library functions during one learner call, however imported."""
-
-    def __init__(self, names: list[str]) -> None:
-        self.names = names
-        self.hit: str | None = None
-        self.codes: dict[Any, str] = {}
-        self.builtins: dict[int, str] = {}
-
-    def _resolve(self) -> None:
-        for name in self.names:
-            module_name, _, attr = name.rpartition(".")
-            module = sys.modules.get(module_name)
-            target = getattr(module, attr, None) if module is not None else None
-            while target is not None:
-                code = getattr(target, "__code__", None)
-                if code is not None:
-                    self.codes[code] = name
-                else:
-                    self.builtins[id(target)] = name
-                target = getattr(target, "__wrapped__", None)
-
-    def _profile(self, frame, event, arg):
-        name = None
-        if event == "call":
-            name = self.codes.get(frame.f_code)
-        elif event == "c_call":
-            name = self.builtins.get(id(arg))
-        if name is not None:
-            self.hit = self.hit or name
-            raise ForbiddenCall(f"{name} is not allowed in this function")
-
-    def __enter__(self):
-        if self.names:
-            self._resolve()
-            sys.setprofile(self._profile)
-        return self
-
-    def __exit__(self, *exc):
-        sys.setprofile(None)
+def _inputs(tree: Any, blobs: list[bytes], arena: mmap.mmap | None) -> Any:
+    if isinstance(tree, dict) and tree.get("t") == "shared":
+        return _shared_array(tree, arena)
+    if isinstance(tree, dict) and tree.get("t") in ("tuple", "list"):
+        items = [_inputs(item, blobs, arena) for item in tree["v"]]
+        return tuple(items) if tree["t"] == "tuple" else items
+    return decode(tree, blobs)
 
 
 _LEARNER_FILES: set[str] = set()
@@ -211,15 +294,14 @@ def _raised_by_learner(exc: BaseException) -> bool:
     return 0 <= tb.tb_lasti < len(code) and code[tb.tb_lasti] in _RAISES
 
 
-def _error(exc: BaseException, guard: _Guard | None = None) -> dict:
+def _error(exc: BaseException) -> dict:
     return {
-        "raised_by_learner": _raised_by_learner(exc),
         "ok": False,
         "type": type(exc).__name__[:80],
+        "raised_by_learner": _raised_by_learner(exc),
         "mro": [c.__name__ for c in type(exc).__mro__][:20],
         "message": str(exc)[:2000],
         "traceback": _learner_traceback(exc)[:4000],
-        "forbidden": guard.hit if guard else None,
         "lineno": getattr(exc, "lineno", None) if isinstance(exc, SyntaxError) else None,
     }
 
@@ -240,9 +322,19 @@ def _defined(namespace: dict, functions: list[str]) -> dict[str, str]:
     return found
 
 
+def _ipython_transformer():
+    """IPython syntax (magics, `!cmd`) as plain Python, for notebook cells replayed here."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:
+        return lambda source: source
+    return TransformerManager().transform_cell
+
+
 def _load(request: dict) -> tuple[dict, dict]:
     """Run the learner's code: a whole file (any error is fatal), or notebook cells one by one,
     where a failing or overlong cell is skipped as it would be in Jupyter."""
+    withhold(request.get("forbidden", []))
     namespace: dict = {"__name__": "__main__"}
     cells = request.get("cells")
     if cells is None:
@@ -254,11 +346,12 @@ def _load(request: dict) -> tuple[dict, dict]:
             return namespace, _error(exc)
         return namespace, {"ok": True, "defined": _defined(namespace, request["functions"])}
     signal.signal(signal.SIGALRM, _on_alarm)
+    transform = _ipython_transformer() if request.get("ipython") else (lambda source: source)
     for cell in cells:
         _LEARNER_FILES.add(cell["name"])
         signal.setitimer(signal.ITIMER_REAL, float(request["cell_timeout_s"]))
         try:
-            exec(compile(cell["source"], cell["name"], "exec"), namespace)
+            exec(compile(transform(cell["source"]), cell["name"], "exec"), namespace)
         except BaseException:  # noqa: BLE001 - reported when the notebook ran; skipped here
             pass
         finally:
@@ -320,34 +413,43 @@ class _LineCounter:
             sys.settrace(None)
 
 
-def _call(namespace: dict, request: dict, blobs: list[bytes]) -> tuple[dict, list]:
-    args = [decode(tree, blobs) for tree in request["args"]]
-    kwargs = {key: decode(tree, blobs) for key, tree in request["kwargs"].items()}
-    layout, readonly = request.get("layout", "C"), bool(request.get("readonly"))
-    args = [_apply_layout(a, layout, readonly) if isinstance(a, np.ndarray) else a for a in args]
-    originals = [a.copy() if isinstance(a, np.ndarray) else None for a in args]
-    guard = _Guard(request.get("forbidden") or [])
+def _call(namespace: dict, request: dict, blobs: list[bytes], arena_fd: int | None) -> tuple[dict, list]:
+    size = int(request.get("arena", 0))
+    arena = mmap.mmap(arena_fd, size) if size and arena_fd is not None else None
+    args = [_inputs(tree, blobs, arena) for tree in request["args"]]
+    kwargs = {key: _inputs(tree, blobs, arena) for key, tree in request["kwargs"].items()}
+    del arena  # the arrays keep the mapping alive as long as the learner keeps them
+    owners = [*enumerate(args), *kwargs.items()]
+    views = [(owner, _view(value)) for owner, value in owners]
     counter = _LineCounter() if request.get("count_lines") else None
     start = time.perf_counter()
     try:
-        with counter or guard:
+        if counter is None:
             value = namespace[request["function"]](*args, **kwargs)
+        else:
+            with counter:
+                value = namespace[request["function"]](*args, **kwargs)
     except BaseException as exc:  # noqa: BLE001 - learner code may raise anything, even SystemExit
-        return _error(exc, guard), []
+        return _error(exc), []
     elapsed = time.perf_counter() - start
-    modified = [i for i, (a, o) in enumerate(zip(args, originals))
-                if o is not None and not np.array_equal(a, o, equal_nan=True)]
+    # An input's memory is checked by the grader itself; what only this process can see is an
+    # input array object reshaped in place (`w.shape = ...`), reported here.
+    reshaped = [owner for (owner, before), (_, arg) in zip(views, owners) if before != _view(arg)]
     out: list[bytes] = []
-    reply = {"ok": True, "value": encode(value, out), "elapsed": elapsed, "modified": modified,
-             "forbidden": guard.hit}
+    reply = {"ok": True, "value": encode(value, out), "elapsed": elapsed, "reshaped": reshaped}
     if counter is not None:
         reply.update(lines=counter.lines, einsum_unoptimized=counter.einsum_unoptimized)
     return reply, out
 
 
-def serve(read_exact, proto_out: BinaryIO, namespace: dict) -> None:
+def _view(value: Any) -> Any:
+    return (value.shape, value.strides, value.dtype.str) if isinstance(value, np.ndarray) else None
+
+
+def serve(read_exact, proto_out: BinaryIO, namespace: dict, arena_fd: int | None) -> None:
     """Answer requests until the grader hangs up. `load` replaces the namespace; `bind` keeps it
-    (a notebook kernel whose cells already ran) and reports which functions it defines."""
+    (a notebook kernel whose cells already ran) and reports which functions it defines. Call
+    inputs are read from the memory file `arena_fd` that the grader shares."""
     while True:
         try:
             request, blobs = read_frame(read_exact)
@@ -359,7 +461,7 @@ def serve(read_exact, proto_out: BinaryIO, namespace: dict) -> None:
         elif request["op"] == "bind":
             reply = {"ok": True, "defined": _defined(namespace, request["functions"])}
         else:
-            reply, out = _call(namespace, request, blobs)
+            reply, out = _call(namespace, request, blobs, arena_fd)
         sys.stdout.flush()
         write_frame(proto_out, reply, out)
 
@@ -380,6 +482,7 @@ def serve_socket(path: str, namespace: dict) -> None:
 
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.connect(path)
+    _, fds, _, _ = socket.recv_fds(sock, 1, 1)  # the grader's memory file for call inputs
     stream = sock.makefile("rwb")
 
     def read_exact(n: int) -> bytes:
@@ -388,7 +491,7 @@ def serve_socket(path: str, namespace: dict) -> None:
             raise EOFError
         return data
 
-    serve(read_exact, stream, namespace)
+    serve(read_exact, stream, namespace, fds[0] if fds else None)
 
 
 def main() -> None:
@@ -407,7 +510,7 @@ def main() -> None:
             raise EOFError
         return data
 
-    serve(read_exact, proto_out, {})
+    serve(read_exact, proto_out, {}, int(sys.argv[5]))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 import time
 
@@ -165,3 +166,19 @@ def test_wrong_return_structure_is_a_verdict_not_a_crash(grade_text, returned):
     for test in valued:
         assert test.status == "failed" and test.points == 0
         assert "expected a tuple of 3 arrays" in test.message, test.message
+
+
+@pytest.mark.parametrize("shape", [[float("inf")], [2**62, 2**62], [-1], ["3"], [[1]]])
+def test_forged_shapes_are_wire_errors_not_crashes(shape):
+    """Is a shape that is non-finite, huge, negative or not an int refused as malformed?"""
+    with pytest.raises(wire.WireError):
+        wire.decode({"t": "array", "i": 0, "dtype": "<f8", "shape": shape}, [b""])
+
+
+def test_learner_text_is_capped_when_the_reply_is_read():
+    """Does the grader keep at most a few KiB of a forged error reply, whatever it holds?"""
+    from grader.boundary import _error_fields
+
+    error = _error_fields({"type": "X" * 10**6, "mro": ["Y" * 10**5] * 10**4,
+                           "message": "m" * 10**7, "traceback": "t" * 10**7, "lineno": "9" * 99})
+    assert len(json.dumps(error)) < 10_000 and error["lineno"] is None

@@ -7,18 +7,23 @@ import ctypes
 import hashlib
 import json
 import os
+import re
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from grader import batch, exercises, sandbox
+from grader import batch, exercises, report, sandbox
 from tests.conftest import ROOT
 
 HERE = Path(__file__).parent
 CORPUS = HERE / "corpus"
 EXPECTED = json.loads((HERE / "expected.json").read_text())
 BUDGET_S = 400
+# What one submission may make the grader write: its result document, whatever it sends.
+MAX_RESULT_BYTES = 256 * 1024
+_TERMINAL_CONTROLS = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
 
 def _tree_hashes(root: Path) -> dict[str, str]:
@@ -64,7 +69,7 @@ def _honest_points(slug: str, functions: list[str]) -> float:
     return sum(c.points for c in suites.get(slug).cases if c.function in functions)
 
 
-def _grade_corpus(tmp_path: Path, names: list[str]):
+def _grade_corpus(tmp_path: Path, names: list[str], monkeypatch: pytest.MonkeyPatch):
     """Grade `names` from the corpus in one batch; check the machine-level promises."""
     folder = tmp_path / "submissions"
     folder.mkdir()
@@ -72,6 +77,9 @@ def _grade_corpus(tmp_path: Path, names: list[str]):
         (folder / name).write_bytes((CORPUS / name).read_bytes())
     os.symlink(ROOT / "solutions" / "conv1d.py", folder / "adv34_symlink_to_solution.py")
     out = tmp_path / "out"
+    scratch = tmp_path / "tmp"  # the batch's own temporary folder: whatever is left, it left
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     _become_subreaper()
     before, processes = _tree_hashes(ROOT), _descendants()
     start = time.monotonic()
@@ -81,6 +89,8 @@ def _grade_corpus(tmp_path: Path, names: list[str]):
     assert elapsed < BUDGET_S, f"batch took {elapsed:.0f} s"
     assert _tree_hashes(ROOT) == before, "a submission changed the project tree"
     assert _descendants() <= processes, "grading processes were left running"
+    left = [p.name for p in scratch.iterdir() if not p.name.startswith("convgrade-copies-")]
+    assert not left, f"scratch folders left behind: {left}"
     return {g.submission.name: g for g in graded}, out
 
 
@@ -100,18 +110,23 @@ def _check(results: dict, out: Path, names: list[str]) -> None:
             + [c.message for c in result.cell_errors]
         assert result.score == result.max_score or any(texts), f"{name}: no reason given"
         assert want["reason"] in " | ".join(texts), (name, want["reason"], texts[:4])
-    report = (out / "submissions").rglob("report.html")
-    for page in report:
+        size = (out / "submissions" / graded.submission.key / "result.json").stat().st_size
+        assert size < MAX_RESULT_BYTES, (name, size)
+        shown = report.render_text(result, verbose=True) + \
+            report.render_batch_summary([(name, result, False)])
+        assert not _TERMINAL_CONTROLS.search(shown), (name, "control characters reach the terminal")
+    assert (out / "results.json").stat().st_size < MAX_RESULT_BYTES * len(results)
+    for page in (out / "submissions").rglob("report.html"):
         text = page.read_text()
         assert "<script>alert" not in text and "onerror=alert" not in text.replace("onerror=alert(2)&gt;", "")
 
 
 @pytest.mark.slow
-def test_corpus_in_the_sandbox(tmp_path):
+def test_corpus_in_the_sandbox(tmp_path, monkeypatch):
     if sandbox.isolation() != "sandbox":
         pytest.skip("bubblewrap is not available here: apt-get install bubblewrap")
     names = sorted(EXPECTED)
-    results, out = _grade_corpus(tmp_path, names)
+    results, out = _grade_corpus(tmp_path, names, monkeypatch)
     _check(results, out, names)
     assert all(g.result.isolation.startswith("sandbox,") for g in results.values() if g.result.tests)
 
@@ -124,7 +139,7 @@ def test_corpus_with_basic_isolation(tmp_path, monkeypatch):
     sandbox.bwrap.cache_clear()
     try:
         names = sorted(n for n, want in EXPECTED.items() if "sandbox_only" not in want)
-        results, out = _grade_corpus(tmp_path, names)
+        results, out = _grade_corpus(tmp_path, names, monkeypatch)
         _check(results, out, names)
         assert all(g.result.isolation.startswith("basic,") for g in results.values() if g.result.tests)
     finally:
@@ -140,3 +155,17 @@ def test_honest_part_is_real():
         assert (CORPUS / name).is_file(), name
         assert set(want["honest"]) <= {"convolve1d", "conv1d"}
         assert want.get("sandbox_only", "x"), name
+
+
+def test_report_folders_stay_put_when_a_lookalike_arrives(tmp_path):
+    """Does adding `x__y.py` next to `x/y.py` leave the existing report folder where it was,
+    with every folder name derived from its own path, whatever else is in the class?"""
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "y.py").write_text("")
+    first = {s.name: s.key for s in batch.find([tmp_path])}
+    for name in ("x__y.py", "x_y.py", "a b.py"):
+        (tmp_path / name).write_text("")
+    second = {s.name: s.key for s in batch.find([tmp_path])}
+    assert second["x/y.py"] == first["x/y.py"] == "x__y.py"
+    assert len(set(second.values())) == len(second)
+    assert second == {s.name: s.key for s in batch.find([tmp_path])}

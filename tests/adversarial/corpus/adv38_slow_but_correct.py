@@ -58,6 +58,8 @@ def conv1d(x, w, b=None, stride=1, padding=0, dilation=1):
     w = np.asarray(w)
     if x.ndim != 3 or w.ndim != 3:
         raise ValueError(f"expected x (N, C, L) and w (F, C, K), got {x.shape} and {w.shape}")
+    if any(np.asarray(t).dtype.kind != "f" for t in (x, w) + (() if b is None else (b,))):
+        raise ValueError("x, w and b must be float arrays")
     n_batch, channels, length = x.shape
     n_filters, w_channels, kernel = w.shape
     if w_channels != channels:
