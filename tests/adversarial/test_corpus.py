@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import re
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +24,9 @@ EXPECTED = json.loads((HERE / "expected.json").read_text())
 BUDGET_S = 400
 # What one submission may make the grader write: its result document, whatever it sends.
 MAX_RESULT_BYTES = 256 * 1024
+# What the whole batch may add to the grader's peak memory (adv52 alone sends 450 MiB of widget
+# buffers, which the grader used to keep).
+MAX_GRADER_GROWTH_KIB = 400 * 1024
 _TERMINAL_CONTROLS = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
 
@@ -82,11 +86,14 @@ def _grade_corpus(tmp_path: Path, names: list[str], monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     _become_subreaper()
     before, processes = _tree_hashes(ROOT), _descendants()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.monotonic()
     graded = batch.grade_batch([folder], out, jobs=2)
     elapsed = time.monotonic() - start
     time.sleep(1.0)
     assert elapsed < BUDGET_S, f"batch took {elapsed:.0f} s"
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak
+    assert grown < MAX_GRADER_GROWTH_KIB, f"the grader's peak memory grew by {grown // 1024} MiB"
     assert _tree_hashes(ROOT) == before, "a submission changed the project tree"
     assert _descendants() <= processes, "grading processes were left running"
     left = [p.name for p in scratch.iterdir() if not p.name.startswith("convgrade-copies-")]
