@@ -57,7 +57,7 @@ def properties(slug: str, case: Case) -> dict[str, bool]:
         props["F == 1"] = w.shape[0] == 1
         props["F != C"] = w.shape[0] != w.shape[1]
     if isinstance(w, np.ndarray):
-        props["even kernel"] = any(k % 2 == 0 for k in w.shape[2:])
+        props["the kernel is even"] = any(k % 2 == 0 for k in w.shape[2:])
     kernel = _pair(params.get("kernel_size"))
     if kernel is not None:
         props["KH != KW"] = kernel[0] != kernel[1]
@@ -66,13 +66,13 @@ def properties(slug: str, case: Case) -> dict[str, bool]:
     window = kernel or (tuple(w.shape[2:]) if isinstance(w, np.ndarray) and w.ndim == 4 else None)
     if stride is not None:
         props["stride > 1"] = max(stride) > 1
-        props["stride differs per axis"] = stride[0] != stride[1]
+        props["the stride differs per axis"] = stride[0] != stride[1]
     if stride is not None and window is not None and shape is not None and len(shape) == 4:
-        props["overlapping windows"] = any(s < k for s, k in zip(stride, window))
+        props["windows overlap"] = any(s < k for s, k in zip(stride, window))
         pads = _pair(params.get("padding", 0)) if not isinstance(params.get("padding"), str) \
             else (0, 0)
         if pads is not None:
-            props["stride does not divide"] = any(
+            props["the stride does not divide"] = any(
                 (n + 2 * p - k) % s != 0 for n, p, k, s in zip(shape[2:], pads, window, stride))
     padding = params.get("padding", 0)
     if isinstance(padding, str):
@@ -86,37 +86,37 @@ def properties(slug: str, case: Case) -> dict[str, bool]:
     if "groups" in names:
         props["groups > 1"] = int(params.get("groups", 1)) > 1
     if "b" in names:
-        props["no bias"] = params.get("b") is None
+        props["b is None"] = params.get("b") is None
     if "count_include_pad" in names:
         props["count_include_pad=False"] = params.get("count_include_pad") is False
     if "mode" in names:
         props[f"mode == '{params.get('mode', 'full')}'"] = True
     a, v = params.get("a"), params.get("v")
     if isinstance(a, np.ndarray) and isinstance(v, np.ndarray):
-        props["kernel longer than signal"] = v.size > a.size
-        props["even kernel"] = v.size % 2 == 0
+        props["the kernel is longer than the signal"] = v.size > a.size
+        props["the kernel is even"] = v.size % 2 == 0
     dout = params.get("dout")
     if isinstance(dout, np.ndarray):
-        props["one-hot dout"] = np.count_nonzero(dout) == 1
+        props["dout is one-hot"] = np.count_nonzero(dout) == 1
         props["dout == 0"] = not dout.any()
     if isinstance(x, np.ndarray) and x.dtype.kind == "f" and x.size:
-        props["tied values"] = bool(np.all(x == np.round(x))) and np.unique(x).size < x.size
-        props["all inputs negative"] = bool(np.all(x < 0))
+        props["values tie"] = bool(np.all(x == np.round(x))) and np.unique(x).size < x.size
+        props["inputs are all negative"] = bool(np.all(x < 0))
     if arrays:
         kinds = {a.dtype.name for a in arrays}
         props["float32"] = "float32" in kinds
-        props["integer inputs"] = any(a.dtype.kind in "iu" for a in arrays)
-    props["read-only inputs"] = case.readonly
-    props["Fortran-ordered inputs"] = case.layout == "F"
-    props["non-contiguous inputs"] = case.layout == "strided"
+        props["inputs are integers"] = any(a.dtype.kind in "iu" for a in arrays)
+    props["inputs are read-only"] = case.readonly
+    props["inputs are Fortran-ordered"] = case.layout == "F"
+    props["inputs are non-contiguous"] = case.layout == "strided"
     return props
 
 
 # Which of several properties that fit the failures equally well to name: the one closest to a
 # mechanism first.
-_PRIORITY = ("H != W", "KH != KW", "stride differs per axis", "stride > 1", "overlapping windows",
-             "stride does not divide", "dilation > 1", "groups > 1", "padding == 'same'",
-             "padding > 0", "even kernel", "one-hot dout", "tied values", "float32", "N == 1")
+_PRIORITY = ("H != W", "KH != KW", "the stride differs per axis", "stride > 1", "windows overlap",
+             "the stride does not divide", "dilation > 1", "groups > 1", "padding == 'same'",
+             "padding > 0", "the kernel is even", "dout is one-hot", "values tie", "float32", "N == 1")
 
 
 # --- what each property means when the failures line up with it ------------------------------
@@ -145,27 +145,27 @@ _HINTS = {
                "float64 output for float32 input.",
     "N == 1": "Check batch handling: a squeeze, an axis=0 reduction or a broadcast that only "
               "works with more than one sample.",
-    "one-hot dout": "Check where each dout entry's gradient lands: a one-hot dout touches a "
+    "dout is one-hot": "Check where each dout entry's gradient lands: a one-hot dout touches a "
                     "single window.",
-    "tied values": "Ties: the first maximum in row-major order takes the whole gradient.",
-    "no bias": "b may be None: add the bias only when it is given.",
-    "read-only inputs": "Never write into an argument; inputs may be read-only.",
-    "non-contiguous inputs": "Do not assume contiguous inputs (no .view, no raw strides): "
+    "values tie": "Ties: the first maximum in row-major order takes the whole gradient.",
+    "b is None": "b may be None: add the bias only when it is given.",
+    "inputs are read-only": "Never write into an argument; inputs may be read-only.",
+    "inputs are non-contiguous": "Do not assume contiguous inputs (no .view, no raw strides): "
                              "np.ascontiguousarray first if you need them.",
-    "Fortran-ordered inputs": "Do not assume C order (no raw strides or .view on the input).",
-    "kernel longer than signal": "When the kernel is longer than the signal, swap the two as "
+    "inputs are Fortran-ordered": "Do not assume C order (no raw strides or .view on the input).",
+    "the kernel is longer than the signal": "When the kernel is longer than the signal, swap the two as "
                                  "np.convolve does.",
-    "even kernel": "With an even kernel the two sides of the padding differ by one.",
-    "stride differs per axis": "Use the stride of each axis with its own axis: (sh, sw).",
-    "overlapping windows": "Where windows overlap (stride < kernel) a cell gets contributions "
+    "the kernel is even": "With an even kernel the two sides of the padding differ by one.",
+    "the stride differs per axis": "Use the stride of each axis with its own axis: (sh, sw).",
+    "windows overlap": "Where windows overlap (stride < kernel) a cell gets contributions "
                            "from several windows: accumulate with +=.",
-    "stride does not divide": "When the stride does not divide, the last rows/columns of the "
+    "the stride does not divide": "When the stride does not divide, the last rows/columns of the "
                               "input are never visited: their gradient is exactly 0, and dx "
                               "still has x's shape.",
-    "integer inputs": "Integer inputs give integer outputs, computed exactly.",
+    "inputs are integers": "Integer inputs give integer outputs, computed exactly.",
     "count_include_pad=False": "Without count_include_pad the divisor is the number of "
                                "in-image cells of each window.",
-    "all inputs negative": "Pad a max pool with -inf, never 0.",
+    "inputs are all negative": "Pad a max pool with -inf, never 0.",
 }
 
 
@@ -288,6 +288,27 @@ def _pattern(slug: str, function: str, tests: list[TestResult], cases: dict[str,
                    tests=tuple(t.id for t in failing), detail={"when": prop, "exact": exact})
 
 
+def _patterns(slug: str, function: str, tests: list[TestResult], cases: dict[str, Case],
+              diagnosed: dict[str, list[TestResult]]) -> list[Finding]:
+    """The pattern of all failures; where none fits them exactly, the crashes' and the wrong
+    values' own patterns (two mistakes in one function), each against the passing cases."""
+    whole = _pattern(slug, function, tests, cases, diagnosed)
+    if whole is not None and (whole.detail or {}).get("exact", True):
+        return [whole]
+    crashed = {t.id for t in tests if t.status == "error"}
+    wrong = {t.id for t in tests if t.status in _FAILING and t.id not in crashed}
+    if not crashed or not wrong:
+        return [whole] if whole else []
+    parts = []
+    for mine in (crashed, wrong):
+        subset = [t for t in tests if t.status == "passed" or t.id in mine]
+        named = {k: [t for t in g if t.id in mine] for k, g in diagnosed.items()}
+        part = _pattern(slug, function, subset, cases, {k: g for k, g in named.items() if g})
+        if part is not None and (part.detail or {}).get("exact"):
+            parts.append(part)
+    return parts or ([whole] if whole else [])
+
+
 def _validation(function: str, tests: list[TestResult], cases: dict[str, Case]) -> Finding | None:
     missed = [t for t in tests if cases[t.id].raises and t.status != "passed" and not t.diagnosis
               and not t.message.startswith("raised as required")]
@@ -319,13 +340,13 @@ def function_findings(slug: str, function: str, tests: list[TestResult]) -> tupl
             found[shape.slug] = dataclasses.replace(found[shape.slug], tests=merged)
         else:
             found[shape.key] = shape
-    pattern = _pattern(slug, function, tests, cases, diagnosed)
-    if pattern is not None and pattern.slug in found:
-        merged = sorted(set(found[pattern.slug].tests) | set(pattern.tests))
-        found[pattern.slug] = dataclasses.replace(found[pattern.slug], tests=tuple(merged),
-                                                  detail=pattern.detail)
-    elif pattern is not None:
-        found[pattern.key] = pattern
+    for pattern in _patterns(slug, function, tests, cases, diagnosed):
+        if pattern.slug in found:
+            merged = sorted(set(found[pattern.slug].tests) | set(pattern.tests))
+            found[pattern.slug] = dataclasses.replace(found[pattern.slug], tests=tuple(merged),
+                                                      detail=pattern.detail)
+        else:
+            found[pattern.key] = pattern
     validation = _validation(function, tests, cases)
     if validation is not None:
         found[validation.key] = validation

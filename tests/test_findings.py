@@ -67,7 +67,7 @@ def test_uncatalogued_mistake_is_stated_as_the_pattern_its_failures_share(path):
 def test_validation_counts_only_when_the_learner_raises(grade_text):
     """A ValueError from inside numpy is not the learner's validation."""
     source = (BUGGY.parent / "patterns" / "conv_forward" /
-              "fails-when-stride-differs-per-axis.py").read_text()
+              "fails-when-the-stride-differs-per-axis.py").read_text()
     unchecked = source.replace('    if C_w != C:\n        raise ValueError(f"x has {C} channels, '
                                'w has {C_w}")\n', "")
     assert unchecked != source
