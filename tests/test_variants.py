@@ -360,6 +360,68 @@ def test_conv_backward_new_variants_compute_their_rows():
                                atol=1e-9)
 
 
+def test_conv_backward_older_variants_compute_their_rows():
+    s, p, (H, W), (KH, KW) = 2, 1, XB.shape[2:], WB.shape[2:]
+    dx, dw, db = true_grads()
+    xp = np.pad(XB, ((0, 0), (0, 0), (p, p), (p, p)))
+    dxp = oracles.conv2d_backward(DB, xp, WB, s, 0)[0]  # the gradient of the padded input
+
+    def loop_dx(dout, w, start, assign=False):
+        """dxpad[n, :, start(i) + u, start(j) + v] (+)= dout[n, f, i, j] * w[f], row-major."""
+        out = np.zeros(xp.shape)
+        for n, f, i, j in np.ndindex(*dout.shape):
+            cells = (n, slice(None), slice(start(i), start(i) + KH), slice(start(j), start(j) + KW))
+            if assign:
+                out[cells] = dout[n, f, i, j] * w[f]
+            else:
+                out[cells] += dout[n, f, i, j] * w[f]
+        return out[:, :, p:p + H, p:p + W]
+
+    last = np.zeros(DB.shape)
+    last[-1, :, -1, -1] = DB[-1, :, -1, -1]
+    xz = np.pad(XB, ((0, 0), (0, 0), (0, 2 * p), (0, 2 * p)))
+    dw_x = np.zeros(WB.shape)
+    for f, c, u, v in np.ndindex(*WB.shape):
+        dw_x[f, c, u, v] = sum(DB[n, f, i, j] * xz[n, c, i * s + u, j * s + v]
+                               for n, i, j in np.ndindex(2, *DB.shape[2:]))
+    # dx assigned window by window: for each window, the sum over filters, then assigned
+    assigned = np.zeros(xp.shape)
+    for i, j in np.ndindex(*DB.shape[2:]):
+        assigned[:, :, i * s:i * s + KH, j * s:j * s + KW] = np.einsum("nf,fcuv->ncuv",
+                                                                       DB[:, :, i, j], WB)
+    pins = {  # variant: (which output, its value)
+        vb.not_cropped: (0, dxp),
+        vb.crop_minus_p: (0, dxp[:, :, p:-p, p:-p]),
+        vb.crop_top_left: (0, dxp[:, :, :H, :W]),
+        vb.crop_bottom_right: (0, dxp[:, :, -H:, -W:]),
+        vb.db_mean: (2, DB.mean(axis=(0, 2, 3))),
+        vb.db_per_sample: (2, DB.sum(axis=(2, 3))),
+        vb.db_batch_only: (2, DB.sum(axis=0)),
+        vb.dw_last_sample: (1, true_grads(DB[-1:], XB[-1:])[1]),
+        vb.dw_last_window: (1, true_grads(last)[1]),
+        vb.dx_assigned: (0, assigned[:, :, p:p + H, p:p + W]),
+        vb.dx_assigned_per_filter: (0, loop_dx(DB[:, -1:], WB[-1:], lambda i: i * s, True)),
+        vb.dx_unrotated: (0, true_grads(w=WB[:, :, ::-1, ::-1])[0]),
+        vb.dx_stride_ignored: (0, loop_dx(DB, WB, lambda i: i)),
+        vb.dw_from_x: (1, dw_x),
+        vb.dx_last_filter: (0, true_grads(DB[:, -1:], w=WB[-1:])[0]),
+    }
+    for variant, (k, want) in pins.items():
+        got = variant(DB, XB, WB, s, p)
+        np.testing.assert_allclose(got[k], want, atol=1e-9, err_msg=variant.__name__)
+        for other in {0, 1, 2} - {k}:  # the other two outputs are right
+            np.testing.assert_allclose(got[other], (dx, dw, db)[other], atol=1e-9)
+    wc = ints((3, 3, 3, 2), 25)  # F == C: w's F and C axes swapped
+    dc = ints(oracles.conv2d(XB, wc, None, s, p).shape, 26)
+    np.testing.assert_allclose(vb.fc_swapped(dc, XB, wc, s, p)[0],
+                               true_grads(dc, XB, wc.transpose(1, 0, 2, 3))[0], atol=1e-9)
+    w1 = ints((1, 3, 3, 2), 27)  # F == 1: the kernel summed over C, for every channel
+    d1 = ints(oracles.conv2d(XB, w1, None, s, p).shape, 28)
+    summed = np.repeat(w1.sum(axis=1, keepdims=True), 3, axis=1)
+    np.testing.assert_allclose(vb.fc_swapped_one_filter(d1, XB, w1, s, p)[0],
+                               true_grads(d1, XB, summed)[0], atol=1e-9)
+
+
 # --- pooling -----------------------------------------------------------------------------------
 
 XP = ints((2, 2, 7, 8), 30)
@@ -391,7 +453,125 @@ def test_grad_group_slice_by_filters_is_the_gradient_of_its_forward():
         np.testing.assert_allclose(g, e, atol=1e-9)
 
 
-# --- every variant is pinned above, or is listed here as not yet pinned ------------------------
+def window_max_loop(x, k, s, pads, fill, pick):
+    """Per window of x padded by `pads` with `fill`: (value, (row, col) in padded coordinates)
+    of the cell `pick` chooses among the window's maxima (a list, in row-major order)."""
+    xp = np.pad(x, ((0, 0), (0, 0)) + pads, constant_values=fill)
+    size = ((xp.shape[2] - k[0]) // s[0] + 1, (xp.shape[3] - k[1]) // s[1] + 1)
+    found = {}
+    for n, c, i, j in np.ndindex(*x.shape[:2], *size):
+        cells = [(i * s[0] + u, j * s[1] + v) for u, v in np.ndindex(*k)]
+        top = max(xp[n, c, r, q] for r, q in cells)
+        found[n, c, i, j] = top, pick([cell for cell in cells if xp[n, c, cell[0], cell[1]] == top])
+    return xp.shape, size, found
+
+
+def test_pooling_forward_variants_compute_their_rows():
+    x, k, s, p = ints((2, 3, 7, 8), 40) - 4.0, (3, 2), (2, 1), (1, 1)  # mostly negative
+    mx = oracles.max_pool_forward(x, k, s, p)
+    av = oracles.avg_pool_forward(x, k, s, p, False)
+    _, size, found = window_max_loop(x, k, s, ((1, 1), (1, 1)), 0.0, lambda m: m[0])
+    zero_pad = np.zeros(x.shape[:2] + size)
+    for key, (value, _) in found.items():
+        zero_pad[key] = value
+    pins = {
+        vp.max_zero_padding: (mx, zero_pad, (x, k, s, p)),
+        vp.max_stride_one: (mx, oracles.max_pool_forward(x, k, 1, p), (x, k, None, p)),
+        vp.max_no_plus_one: (mx, mx[:, :, :-1, :-1], (x, k, s, p)),
+        vp.max_across_channels: (mx, np.broadcast_to(mx.max(axis=1, keepdims=True), mx.shape),
+                                 (x, k, s, p)),
+        vp.max_n_c_mixed: (mx, mx.swapaxes(0, 1), (x, k, s, p)),
+        vp.max_hw_swapped: (mx, oracles.max_pool_forward(x, k[::-1], s[::-1], p), (x, k, s, p)),
+        vp.avg_always_kernel_area: (av, oracles.avg_pool_forward(x, k, s, p, True),
+                                    (x, k, s, p, False)),
+        vp.avg_always_in_image: (av, av, (x, k, s, p, True)),
+        vp.avg_stride_one: (av, oracles.avg_pool_forward(x, k, 1, p, True), (x, k, None, p)),
+        vp.avg_no_plus_one: (av, oracles.avg_pool_forward(x, k, s, p)[:, :, :-1, :-1],
+                             (x, k, s, p)),
+        vp.avg_n_c_mixed: (av, oracles.avg_pool_forward(x, k, s, p).swapaxes(0, 1), (x, k, s, p)),
+        vp.avg_hw_swapped: (av, oracles.avg_pool_forward(x, k[::-1], s[::-1], p), (x, k, s, p)),
+    }
+    for variant, (_, want, args) in pins.items():
+        np.testing.assert_allclose(variant(*args), want, atol=1e-12, err_msg=variant.__name__)
+    avg = oracles.avg_pool_forward(x, k, s, p)
+    np.testing.assert_allclose(vp.avg_across_channels(x, k, s, p),
+                               np.broadcast_to(avg.mean(axis=1, keepdims=True), avg.shape), atol=1e-12)
+    np.testing.assert_allclose(vp.avg_summed_channels(x, k, s, p),
+                               np.broadcast_to(avg.sum(axis=1, keepdims=True), avg.shape), atol=1e-12)
+    # ceil: one more window where the stride does not divide, its cells past the input ignored
+    x9 = ints((1, 2, 8, 8), 41)  # (8 - 3) / 2 = 2.5: ceil gives 4 windows, floor 3
+    ceil_max = np.array([[[[x9[n, c, 2 * i:2 * i + 3, 2 * j:2 * j + 3].max() for j in range(4)]
+                           for i in range(4)] for c in range(2)] for n in range(1)])
+    ceil_avg = np.array([[[[x9[n, c, 2 * i:2 * i + 3, 2 * j:2 * j + 3].sum() / 9
+                            for j in range(4)] for i in range(4)] for c in range(2)]
+                         for n in range(1)])
+    np.testing.assert_allclose(vp.max_ceil(x9, 3, 2), ceil_max)
+    np.testing.assert_allclose(vp.avg_ceil(x9, 3, 2), ceil_avg)
+
+
+def test_max_pool_backward_variants_compute_their_rows():
+    # values 0..2: ties everywhere; W = 7 leaves a free padded column right of the last window
+    x, k, s = ints((2, 2, 7, 7), 42) % 3, (3, 2), (2, 2)
+    pads = ((1, 1), (1, 1))
+    shape, size, _ = window_max_loop(x, k, s, pads, -np.inf, lambda m: m[0])
+    dout = ints(x.shape[:2] + size, 43)
+
+    def routed(pick, fill=-np.inf, assign=False, share=False):
+        _, _, found = window_max_loop(x, k, s, pads, fill, lambda m: m)
+        dxp = np.zeros(shape)
+        for (n, c, i, j), (_, cells) in found.items():
+            chosen = pick(cells)
+            for r, q in chosen:
+                g = dout[n, c, i, j] / (len(chosen) if share else 1)
+                dxp[n, c, r, q] = g if assign else dxp[n, c, r, q] + g
+        return dxp[:, :, 1:-1, 1:-1]
+
+    pins = {
+        vp.grad_all_ties: routed(lambda m: m),
+        vp.grad_split_ties: routed(lambda m: m, share=True),
+        vp.grad_last_tie: routed(lambda m: m[-1:]),
+        vp.grad_overwritten: routed(lambda m: m[:1], assign=True),
+        vp.grad_zero_padding: routed(lambda m: m[:1], fill=0.0),
+    }
+    for variant, want in pins.items():
+        np.testing.assert_allclose(variant(dout, x, k, s, 1), want, atol=1e-12,
+                                   err_msg=variant.__name__)
+    # the flat index of the first maximum, unravelled with width KH instead of KW
+    xp = np.pad(x, ((0, 0), (0, 0)) + pads, constant_values=-np.inf)
+    dxp = np.zeros(shape)
+    for n, c, i, j in np.ndindex(*dout.shape):
+        flat = int(np.argmax(xp[n, c, i * 2:i * 2 + 3, j * 2:j * 2 + 2]))
+        dxp[n, c, i * 2 + flat // 3, j * 2 + flat % 3] += dout[n, c, i, j]
+    np.testing.assert_allclose(vp.grad_unravel(dout, x, k, s, 1), dxp[:, :, 1:-1, 1:-1])
+    sized = oracles.max_pool_backward  # the other slips: the reference on other parameters
+    d1 = ints(oracles.max_pool_forward(x, k, 1, 1).shape, 44)
+    np.testing.assert_allclose(vp.grad_max_stride_one(d1, x, k, None, 1),
+                               sized(d1, x, k, 1, 1))
+    dh = ints(oracles.max_pool_forward(x, k[::-1], s, 1).shape, 45)
+    got = vp.grad_max_hw_swapped(dh[:, :, :dout.shape[2], :dout.shape[3]], x, k, s, 1)
+    want = sized(np.pad(dh[:, :, :dout.shape[2], :dout.shape[3]],
+                        ((0, 0), (0, 0), (0, dh.shape[2] - min(dh.shape[2], dout.shape[2])),
+                         (0, dh.shape[3] - min(dh.shape[3], dout.shape[3])))), x, k[::-1], s, 1)
+    np.testing.assert_allclose(got, want)
+
+
+def test_avg_pool_backward_variants_compute_their_rows():
+    shape, k, s, p = (2, 2, 7, 8), (3, 2), (2, 1), 1
+    dout = ints(oracles.avg_pool_forward(np.zeros(shape), k, s, p).shape, 46)
+    ref_in, ref_all = (oracles.avg_pool_backward(dout, shape, k, s, p, flag)
+                       for flag in (False, True))
+    np.testing.assert_allclose(vp.grad_always_kernel_area(dout, shape, k, s, p, False), ref_all, atol=1e-12)
+    np.testing.assert_allclose(vp.grad_always_in_image(dout, shape, k, s, p, True), ref_in, atol=1e-12)
+    np.testing.assert_allclose(vp.grad_no_divisor(dout, shape, k, s, p, True), 6 * ref_all, atol=1e-12)
+    d1 = ints(oracles.avg_pool_forward(np.zeros(shape), k, 1, p).shape, 47)
+    np.testing.assert_allclose(vp.grad_avg_stride_one(d1, shape, k, None, p),
+                               oracles.avg_pool_backward(d1, shape, k, 1, p), atol=1e-12)
+    dh = ints(oracles.avg_pool_forward(np.zeros(shape), k[::-1], s[::-1], p).shape, 48)
+    np.testing.assert_allclose(vp.grad_avg_hw_swapped(dh, shape, k, s, p),
+                               oracles.avg_pool_backward(dh, shape, k[::-1], s[::-1], p), atol=1e-12)
+
+
+# --- every variant is pinned above ------------------------------------------------------------
 
 PINNED = set(CONV2D_PINS) | set(SAME) | set(conv_forward_pins()) | {g for g, _ in GRADS} | {
     vs.group_slice_by_filters, vs.grad_group_slice_by_filters, vs.grad_buffer_not_reset,
@@ -403,19 +583,22 @@ PINNED = set(CONV2D_PINS) | set(SAME) | set(conv_forward_pins()) | {g for g, _ i
     v1.size_int_truncated, v1.not_flipped, v1.not_flipped_after_swap, v1.same_offset,
     v1.same_symmetric_pad, v1.no_swap, v1.valid_short, vb.dx_rot90_default_axes,
     vb.dx_buffer_not_reset, vb.dw_dense_windows, vb.dx_no_remainder, vp.grad_avg_overwritten,
-    vp.grad_padded_coords}
-# The older conv_backward and pooling variants, checked so far only by the suites' separation
-# test and their learner-style files.
-NOT_YET_PINNED = {vb.not_cropped, vb.crop_minus_p, vb.crop_top_left, vb.crop_bottom_right,
-                  vb.db_mean, vb.db_per_sample, vb.db_batch_only, vb.dw_last_sample,
-                  vb.dw_last_window, vb.dx_assigned, vb.dx_assigned_per_filter, vb.dx_unrotated,
-                  vb.dx_stride_ignored, vb.dw_from_x, vb.fc_swapped, vb.fc_swapped_one_filter,
-                  vb.dx_last_filter} | ({v.compute for v in vp.VARIANTS} - PINNED)
+    vp.grad_padded_coords, vb.not_cropped, vb.crop_minus_p, vb.crop_top_left,
+    vb.crop_bottom_right, vb.db_mean, vb.db_per_sample, vb.db_batch_only, vb.dw_last_sample,
+    vb.dw_last_window, vb.dx_assigned, vb.dx_assigned_per_filter, vb.dx_unrotated,
+    vb.dx_stride_ignored, vb.dw_from_x, vb.fc_swapped, vb.fc_swapped_one_filter,
+    vb.dx_last_filter, vp.max_zero_padding, vp.max_stride_one, vp.max_no_plus_one,
+    vp.max_across_channels, vp.max_n_c_mixed, vp.max_hw_swapped, vp.max_ceil,
+    vp.avg_always_kernel_area, vp.avg_always_in_image, vp.avg_stride_one, vp.avg_no_plus_one,
+    vp.avg_n_c_mixed, vp.avg_hw_swapped, vp.avg_across_channels, vp.avg_summed_channels,
+    vp.avg_ceil, vp.grad_all_ties, vp.grad_split_ties, vp.grad_last_tie, vp.grad_overwritten,
+    vp.grad_zero_padding, vp.grad_unravel, vp.grad_max_stride_one, vp.grad_max_hw_swapped,
+    vp.grad_always_kernel_area, vp.grad_always_in_image, vp.grad_no_divisor,
+    vp.grad_avg_stride_one, vp.grad_avg_hw_swapped}
 
 
 @pytest.mark.parametrize("slug", ("conv1d", "conv_forward", "conv_backward",
                                   "conv_strided_dilated", "pooling"))
 def test_every_variant_is_pinned(slug):
-    missing = {v.compute.__name__ for v in suites.get(slug).variants
-               if v.compute not in PINNED | NOT_YET_PINNED}
+    missing = {v.compute.__name__ for v in suites.get(slug).variants if v.compute not in PINNED}
     assert not missing, sorted(missing)
