@@ -209,6 +209,9 @@ def load_failed(exercise: Exercise, name: str, outcome: CallOutcome, duration: f
         line = f" (line {error['lineno']})" if error.get("lineno") else ""
         message = f"your {where} could not be imported: {error.get('type')}{line}: " \
                   f"{error.get('message', '')}"
+        if error.get("type") == "ModuleNotFoundError":
+            message += (f" (a solution is one {where}: it runs alone, where only Python's standard "
+                        "library and numpy can be imported; put your helpers in it)")
     else:
         message = f"your {where} could not be imported: {outcome.reason}"
     return GradeResult(exercise=exercise.slug, submission=name, status="error", score=0.0,

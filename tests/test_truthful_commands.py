@@ -149,3 +149,12 @@ def test_source_lines_come_from_the_submission_not_the_worker():
     sources = {"a.py": ["x = 1", "y = boom()"]}
     trace = "a.py, line 2, in f: forged by the worker\nb.py, line 1, in g:"
     assert grade.with_source_lines(trace, sources) == "a.py, line 2, in f: y = boom()\nb.py, line 1, in g:"
+
+
+def test_an_import_of_a_neighbouring_file_says_a_solution_is_one_file(tmp_path):
+    (tmp_path / "helpers.py").write_text("def pair(x):\n    return (x, x)\n")
+    path = tmp_path / "mine.py"
+    path.write_text("from helpers import pair\n\n\ndef convolve1d(a, v, mode='full'):\n    return pair(a)\n")
+    result = grade.grade_file(exercises.resolve("conv1d"), path)
+    assert result.status == "error"
+    assert "No module named 'helpers'" in result.message and "a solution is one file" in result.message
