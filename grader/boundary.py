@@ -25,7 +25,7 @@ import numpy as np
 
 from grader import sandbox, scratch
 from grader import worker as wire
-from grader.models import Limits
+from grader.models import Limits, utf8_text
 
 WORKER_SOURCE = Path(wire.__file__).read_text()
 _PASSED_ENV = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -299,7 +299,7 @@ class WorkerSession:
 
 
 def _text(value: Any, cap: int) -> str:
-    return value[:cap] if isinstance(value, str) else ""
+    return utf8_text(value[:cap]) if isinstance(value, str) else ""
 
 
 def _error_fields(header: dict) -> dict:

@@ -42,7 +42,7 @@ from traitlets import default
 
 from grader import sandbox
 from grader.boundary import WORKER_SOURCE, Channel, limit_args, new_arena, worker_env
-from grader.models import CellError, Limits
+from grader.models import CellError, Limits, utf8_text
 
 _LAUNCHER = (
     "import sys\n"
@@ -161,9 +161,10 @@ class _QuietClient(NotebookClient):
 
 def _cell_error(index: int, reply: dict) -> CellError:
     content = reply.get("content", {})
-    name, value = str(content.get("ename", "Error"))[:100], str(content.get("evalue", ""))[:300]
+    name = utf8_text(str(content.get("ename", "Error"))[:100])
+    value = utf8_text(str(content.get("evalue", ""))[:300])
     lines = content.get("traceback")
-    lines = [str(line)[-_TRACE_CAP:] for line in lines[-50:]] if isinstance(lines, list) else []
+    lines = [utf8_text(str(line)[-_TRACE_CAP:]) for line in lines[-50:]] if isinstance(lines, list) else []
     trace = _ANSI.sub("", "\n".join(lines)[-2 * _TRACE_CAP:])
     kind = "timeout" if name == "CellTimeoutError" else "error"
     return CellError(cell=index + 1, kind=kind, message=f"{name}: {value}"[:300],

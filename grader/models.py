@@ -9,6 +9,13 @@ from typing import Any
 SCHEMA_VERSION = 2
 
 
+def utf8_text(text: str) -> str:
+    """`text` as valid Unicode: lone surrogates (from a learner's `"\\ud800"` or from a file name
+    that is not UTF-8) become visible `\\udcff` escapes, so that no report, terminal or JSON
+    writer fails on a string a submission chose."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 @dataclass(frozen=True)
 class Limits:
     """Resource limits of one learner worker process: the defaults, here only; an exercise's

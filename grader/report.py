@@ -20,8 +20,9 @@ _COLORS = {"passed": "32", "failed": "31", "error": "31", "timeout": "33"}
 TARGET_LINES = 22
 FAILED_SHOWN = 3, 8  # failed tests listed per function: at least, at most
 FINDINGS_IN_FULL = 2  # the rest of a function's findings are named on one line
-# C0 and C1 controls and DEL, and the Unicode marks that reorder or hide text on a terminal.
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+# C0 and C1 controls and DEL, the Unicode marks that reorder or hide text on a terminal, and lone
+# surrogates (which no terminal can be sent).
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]")
 
 
 def printable(text: str) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import grade
-from grader.models import Exercise, GradeResult
+from grader.models import Exercise, GradeResult, utf8_text
 
 SUFFIXES = (".ipynb", ".py")
 
@@ -60,7 +60,9 @@ def find(paths: Iterable[Path]) -> list[Submission]:
     counts: dict[str, int] = {}
     for name, _, _ in found:
         counts[name] = counts.get(name, 0) + 1
-    return [Submission(name=name, path=path, problem=problem,
+    # The key comes from the raw path (two names that differ only in undecodable bytes keep two
+    # folders); the name shown everywhere is valid Unicode.
+    return [Submission(name=utf8_text(name), path=path, problem=problem,
                        key=report_key(name if counts[name] == 1 else str(path.absolute())))
             for name, path, problem in found]
 
