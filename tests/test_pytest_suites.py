@@ -110,7 +110,7 @@ def test_extra_tests_are_collected_with_their_marks():
     assert first.id == "test_more::test_batch_images_are_independent"
     assert (first.points, first.tier, first.fixtures) == (1.0, "edge",
                                                           ("learner", "reference", "assert_close"))
-    assert second.fixtures == ("learner", "assert_close")
+    assert second.fixtures == ("learner", "reference", "assert_close")
 
 
 def test_an_extra_test_asking_for_an_unknown_fixture_is_a_one_line_error(tmp_path):

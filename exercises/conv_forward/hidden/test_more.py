@@ -25,12 +25,16 @@ def test_batch_images_are_independent(learner, reference, assert_close):
 
 @pytest.mark.points(1)
 @pytest.mark.tier("edge")
-def test_bias_shifts_only_its_filter(learner, assert_close):
-    """Adding 1 to filter 0's bias adds 1 to that filter's outputs and changes nothing else."""
+def test_bias_shifts_only_its_filter(learner, reference, assert_close):
+    """Adding 1 to filter 0's bias adds 1 to that filter's outputs and changes nothing else.
+    Both outputs are checked first: a difference alone is right for any output that ignores
+    the weights, and two outputs of the wrong shapes could broadcast into a huge one."""
     shift = np.zeros_like(B)
     shift[0] = 1.0
     base = learner.conv_forward(X, W, B, padding=1)
+    assert_close(base, reference.conv_forward(X, W, B, padding=1))
     moved = learner.conv_forward(X, W, B + shift, padding=1)
+    assert_close(moved, reference.conv_forward(X, W, B + shift, padding=1))
     want = np.zeros_like(base)
     want[:, 0] = 1.0
     assert_close(moved - base, want)
