@@ -65,7 +65,7 @@ def _timed(session: WorkerSession, case: Case, timeout: float,
         elapsed = time.perf_counter() - start
         if outcome.timed_out:
             return timeout, None
-        if exercise is not None:
+        if exercise is not None and not runner.answered_right(exercise, case, outcome):
             judged = runner.judge(exercise, case, outcome)
             if judged.status != "passed":
                 return None, dataclasses.replace(
