@@ -273,10 +273,14 @@ def _learner_traceback(exc: BaseException) -> str:
 _RAISES = {dis.opmap[name] for name in ("RAISE_VARARGS", "RERAISE") if name in dis.opmap}
 
 
+# What IPython compiles a `%%time` / `%time` cell's code as: still the learner's own code.
+_MAGIC_CELLS = ("<timed exec>", "<timed eval>")
+
+
 def _is_learner_file(name: str) -> bool:
     """Code the submission brought (its file or cells), not the standard library, an installed
     package (numpy, scipy...) or this worker (compiled from a string: `<string>`)."""
-    if name in _LEARNER_FILES:
+    if name in _LEARNER_FILES or name in _MAGIC_CELLS:
         return True
     stdlib = os.path.dirname(os.__file__) + os.sep
     return not (name.startswith("<") or name.startswith(stdlib) or ("-packages" + os.sep) in name)
