@@ -175,6 +175,9 @@ def _pattern_id(prop: str) -> str:
     return "fails-when-" + "-".join("".join(c for c in w if c.isalnum()) for w in words.split())
 
 
+_MIN_WITHOUT = 3  # passing cases that must lack a property before "only where" names it
+
+
 def _shared_property(slug: str, failing: list[Case], passing: list[Case]) \
         -> tuple[str, bool] | None:
     """The one property true of exactly the failing cases (True), or failing only where it holds
@@ -192,7 +195,12 @@ def _shared_property(slug: str, failing: list[Case], passing: list[Case]) \
         if all(f.get(a) and f.get(b) for f in fails) and \
                 not any(q.get(a) and q.get(b) for q in passes):
             return f"{a} and {b}", True
-    only = [p for p in names if all(f.get(p) for f in fails)]
+    # "Fails only where P" says something only when P splits the suite: most cases with P fail,
+    # and enough cases lack it. A property nearly every case has (H != W in most suites) is
+    # shared by the failures of any bug, and naming it would point at the wrong line.
+    only = [p for p in names if all(f.get(p) for f in fails)
+            and sum(bool(q.get(p)) for q in passes) <= len(fails) // 2
+            and sum(not q.get(p) for q in passes) >= _MIN_WITHOUT]
     if only:
         return min(only, key=lambda p: sum(bool(q.get(p)) for q in passes)), False
     return None

@@ -309,6 +309,12 @@ def test_conv1d_same_and_size_variants_compute_their_rows():
     w3 = ints((4, 3, 3), 15)  # K = 3, d = 2: total 4 is even, so both 'same' slips are right
     np.testing.assert_allclose(v1.same_extra_left(XL, w3, BL, 1, "same", 2),
                                oracles.conv1d(XL, w3, BL, 1, "same", 2), atol=1e-9)
+    # 'same' with stride 2 (the reference raises): pads (3, 3) for K = 4, d = 2, then every
+    # second window: i*2 + 2*u
+    np.testing.assert_allclose(v1.same_with_stride(XL, w, BL, 2, "same", 2),
+                               loop1d(XL, w, BL, 2, (3, 3), 6, lambda i, u: i * 2 + 2 * u), atol=1e-9)
+    with pytest.raises(ValueError):  # the dilation slip is not a stride slip: it still raises
+        v1.same_without_dilation(XL, w, BL, 2, "same", 2)
     x, w6 = XL[:, :, :5], ints((4, 3, 6), 16)  # L - K = -1, stride 2: int() gives one output
     np.testing.assert_allclose(v1.size_int_truncated(x, w6, BL, 2, 0, 1),
                                loop1d(x, w6, BL, 2, (0, 0), 1), atol=1e-9)
@@ -580,6 +586,7 @@ PINNED = set(CONV2D_PINS) | set(SAME) | set(conv_forward_pins()) | {g for g, _ i
     v1.padding_forgotten, v1.bias_omitted, v1.bias_per_channel, v1.first_channel,
     v1.last_channel, v1.dilation_plus_one, v1.dilation_ignored, v1.extent_d_times_k,
     v1.bias_along_length, v1.same_extra_left, v1.same_symmetric, v1.same_without_dilation,
+    v1.same_with_stride,
     v1.size_int_truncated, v1.not_flipped, v1.not_flipped_after_swap, v1.same_offset,
     v1.same_symmetric_pad, v1.no_swap, v1.valid_short, vb.dx_rot90_default_axes,
     vb.dx_buffer_not_reset, vb.dw_dense_windows, vb.dx_no_remainder, vp.grad_avg_overwritten,

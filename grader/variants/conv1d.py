@@ -174,10 +174,18 @@ def extent_d_times_k(x, w, b=None, stride=1, padding=0, dilation=1):
 
 def same_without_dilation(x, w, b=None, stride=1, padding=0, dilation=1):
     """'same' padded K-1 in total, as if the kernel were dense: d-1 short per tap gap."""
-    if padding != "same":
+    if padding != "same" or ntuple(stride, "stride", 1) != (1,):
         return conv1d(x, w, b, stride, padding, dilation)
     total = w.shape[2] - 1
     return conv1d(_explicit(x, total // 2, total - total // 2), w, b, stride, 0, dilation)
+
+
+def same_with_stride(x, w, b=None, stride=1, padding=0, dilation=1):
+    """'same' padding accepted with a stride above 1 instead of raising ValueError."""
+    if padding != "same":
+        return conv1d(x, w, b, stride, padding, dilation)
+    before, after = _pads(w, 1, padding, dilation)
+    return conv1d(_explicit(x, before, after), w, b, stride, 0, dilation)
 
 
 def size_int_truncated(x, w, b=None, stride=1, padding=0, dilation=1):
@@ -196,6 +204,7 @@ def size_int_truncated(x, w, b=None, stride=1, padding=0, dilation=1):
 VARIANTS: tuple[Variant, ...] = (
     Variant("dilation-extent-d-times-k", "conv1d", extent_d_times_k),
     Variant("same-ignores-dilation", "conv1d", same_without_dilation),
+    Variant("same-with-stride", "conv1d", same_with_stride),
     Variant("output-size-off-by-one", "conv1d", size_int_truncated),
     Variant("kernel-not-flipped", "convolve1d", not_flipped),
     Variant("kernel-not-flipped", "convolve1d", not_flipped_after_swap),
