@@ -168,6 +168,9 @@ class Channel:
         self._wait()
 
 
+_BUDGET_SPENT = "not finished: the time budget for the whole submission was used up"
+
+
 class WorkerSession:
     """The learner's code loaded in a worker, answering calls; restarted after every failure.
 
@@ -186,6 +189,8 @@ class WorkerSession:
         self.scratch = Path(tempfile.mkdtemp(prefix="convgrade-"))
         self.channel: Channel | None = first
         self.defined: dict[str, str] = {}
+        # The submission's budget (time.monotonic()): set by the grader once the clock runs.
+        self.deadline: float | None = None
 
     def __enter__(self) -> WorkerSession:
         return self
@@ -262,6 +267,12 @@ class WorkerSession:
         channel = self.channel
         assert channel is not None
         deadline = time.monotonic() + timeout
+        if self.deadline is not None and self.deadline < deadline:
+            # no exchange (a load after a crash included) runs past the submission's budget
+            if self.deadline <= time.monotonic():
+                self._kill()
+                return CallOutcome("lost", reason=_BUDGET_SPENT, timed_out=True)
+            deadline, timeout = self.deadline, self.deadline - time.monotonic()
         try:
             wire.write_frame(channel.writer, request, blobs)
             header, reply_blobs = wire.read_frame(lambda n: channel.read_exact(n, deadline),
@@ -269,6 +280,8 @@ class WorkerSession:
             return self._outcome(header, reply_blobs)
         except TimeoutError:
             self._kill()
+            if self.deadline is not None and deadline >= self.deadline:
+                return CallOutcome("lost", reason=_BUDGET_SPENT, timed_out=True)
             return CallOutcome("lost", reason=f"timed out after {timeout:g} s", timed_out=True)
         except (EOFError, OSError):
             code = channel.exit_code()

@@ -106,6 +106,7 @@ def open_submission(exercise: Exercise, path: Path, name: str) -> Iterator[Opene
         load = {"source": read_source(path), "filename": name}
         with WorkerSession(load, list(exercise.functions), limits,
                            forbidden=exercise.withheld) as session:
+            session.deadline = start + limits.total_timeout_s
             yield Opened(session, session.start(), "file", start)
         return
     nb = read_notebook(path)
@@ -115,6 +116,7 @@ def open_submission(exercise: Exercise, path: Path, name: str) -> Iterator[Opene
     def hold(run: kernel.NotebookRun) -> None:
         with WorkerSession(_replay(run, limits), list(exercise.functions), limits,
                            first=run.channel, forbidden=exercise.withheld) as session:
+            session.deadline = time.monotonic() + limits.total_timeout_s  # as grade_notebook
             handed.put(Opened(session, session.start(), "notebook", start, tuple(run.errors)))
             done.wait()
 
@@ -148,6 +150,7 @@ def grade_session(exercise: Exercise, load: dict, display_name: str,
     deadline = start + exercise.limits.total_timeout_s
     with WorkerSession(load, list(exercise.functions), exercise.limits, first,
                        exercise.withheld) as session:
+        session.deadline = deadline
         loaded = session.start()
         if loaded.kind != "value":
             return load_failed(exercise, display_name, loaded, time.monotonic() - start, where)
