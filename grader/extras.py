@@ -140,8 +140,35 @@ class Learner:
             raise LearnerFailure(runner.Verdict(
                 "failed", f"{function} returned a {_opaque(outcome.value)} object; only arrays, "
                           "numbers, tuples and None cross to the grader"))
+        wrong = _unlike_the_reference(self._exercise, function, args, kwargs, outcome.value)
+        if wrong is not None:
+            raise LearnerFailure(wrong)
         self.calls.append(Call(function, args, kwargs, outcome.value))
         return outcome.value
+
+
+def _layout(value: Any) -> Any:
+    """The structure of an answer: array shapes, tuple lengths (never values)."""
+    if isinstance(value, tuple):
+        return tuple(_layout(v) for v in value)
+    return value.shape if isinstance(value, np.ndarray) else type(value).__name__
+
+
+def _unlike_the_reference(exercise: Exercise, function: str, args: tuple, kwargs: dict,
+                          value: Any) -> runner.Verdict | None:
+    """The verdict on a learner's answer whose structure (array shapes, tuple lengths) is not the
+    reference's on the same inputs; None when it matches, or when the reference raises there.
+    The answer goes into instructor code in the grader's own process: a learner must not hand
+    it arrays of shapes it chose (two of them can broadcast into gigabytes)."""
+    suite = suites.get(exercise.slug)
+    try:
+        expected = runner.reference_answer(suite, function, args, kwargs)
+    except Exception:  # noqa: BLE001 - the reference rejects these inputs: pytest.raises decides
+        return None
+    if _layout(value) == _layout(expected.value):
+        return None
+    variants = list(runner.variants_on(suite, function, args, kwargs))
+    return runner.value_verdict(suite, function, value, expected, variants)
 
 
 def _opaque(value: Any) -> str:

@@ -177,6 +177,29 @@ def test_learner_proxy_hands_back_only_plain_data():
             learner.conv_forward(object(), None)
 
 
+BROADCASTS = """
+import numpy as np
+
+def conv_forward(x, w, b=None, stride=1, padding=0):
+    return np.zeros((4096, 1)) if padding else np.zeros((1, 2048))
+"""
+
+
+def test_learner_answers_reach_instructor_code_only_in_the_references_layout():
+    """An answer shaped unlike the reference's on the same inputs fails the call, diagnosed, before
+    instructor code can compute with it (`moved - base` would broadcast to 4096 x 2048 here)."""
+    exercise = exercises.resolve("conv_forward")
+    x, w = np.ones((2, 3, 5, 6)), np.ones((4, 3, 3, 3))
+    with WorkerSession({"source": BROADCASTS, "filename": "wide.py"}, list(exercise.functions),
+                       exercise.limits) as session:
+        assert session.start().kind == "value"
+        learner = extras.Learner(exercise, session, time.monotonic() + 60)
+        with pytest.raises(extras.LearnerFailure) as failed:
+            learner.conv_forward(x, w, np.zeros(4), padding=1)
+        assert failed.value.verdict.status == "failed" and "shape" in failed.value.verdict.message
+        assert not learner.calls
+
+
 def _check_points(result) -> dict[str, float]:
     return {t.id: t.points for t in result.tests}
 
