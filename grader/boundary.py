@@ -23,11 +23,12 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from grader import sandbox, scratch
+from grader import noexec, sandbox, scratch
 from grader import worker as wire
 from grader.models import Limits, utf8_text
 
 WORKER_SOURCE = Path(wire.__file__).read_text()
+NOEXEC_SOURCE = Path(noexec.__file__).read_text()
 _PASSED_ENV = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
@@ -111,7 +112,7 @@ class Channel:
                 # spawned; no preexec_fn, which is unsafe when batches grade from several threads.
                 env = worker_env(scratch)
                 command = [sys.executable, "-I", "-c", WORKER_SOURCE, *limit_args(limits),
-                           str(arena)]
+                           str(arena), NOEXEC_SOURCE]
                 envelope = sandbox.envelope(limits.memory_mb)
                 try:
                     proc = subprocess.Popen(

@@ -41,7 +41,7 @@ from nbclient.exceptions import CellExecutionComplete, DeadKernelError
 from traitlets import default
 
 from grader import sandbox
-from grader.boundary import WORKER_SOURCE, Channel, limit_args, new_arena, worker_env
+from grader.boundary import NOEXEC_SOURCE, WORKER_SOURCE, Channel, limit_args, new_arena, worker_env
 from grader.models import CellError, Limits, utf8_text
 
 _LAUNCHER = (
@@ -64,10 +64,15 @@ _LIMITS = (
     "    worker = {'__name__': 'convgrade_worker'}\n"
     "    exec(compile(sys.argv[7], '<convgrade worker>', 'exec'), worker)\n"
     "    worker['withhold'](withheld)\n"
-    "sys.argv = ['ipykernel_launcher'] + sys.argv[8:]\n"
+    "noexec_source = sys.argv[8]\n"
+    "sys.argv = ['ipykernel_launcher'] + sys.argv[9:]\n"
     "from ipykernel.kernelapp import IPKernelApp\n"
     "app = IPKernelApp.instance()\n"
     "app.initialize()\n"
+    # Started, and no cell has run yet: from here on no process of the kernel runs a program.
+    "noexec = {'__name__': 'convgrade_noexec'}\n"
+    "exec(compile(noexec_source, '<convgrade noexec>', 'exec'), noexec)\n"
+    "noexec['install']()\n"
     "gc.freeze()\n"
     "gc.enable()\n"
     "app.start()\n"
@@ -122,7 +127,7 @@ class LimitedKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         command = [sys.executable, "-I", "-c", _LAUNCHER, _LIMITS, *limit_args(self.limits),
-                   json.dumps(list(self.withheld)), WORKER_SOURCE, "-f", self.connection_file]
+                   json.dumps(list(self.withheld)), WORKER_SOURCE, NOEXEC_SOURCE, "-f", self.connection_file]
         self.envelope.close()
         self.envelope = sandbox.envelope(self.limits.memory_mb)
         return self.envelope.enter(sandbox.wrap(command, self.env, shared=self.shared,

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from grader import scratch
+from grader import noexec, scratch
 
 ROOT = Path(__file__).resolve().parent.parent
 TMP_SIZE = 64 * 2**20
@@ -71,9 +71,11 @@ def isolation() -> str:
 
 def description() -> str:
     """The isolation and where the memory limit applies, as reports state them: e.g.
-    "sandbox, memory: cgroup v1" (the whole worker) or "basic, memory: per process"."""
+    "sandbox, memory: cgroup v1" (the whole worker) or "basic, memory: per process"; on a
+    machine where workers cannot be kept from starting programs, ", programs: not blocked"."""
     found = _hierarchy()
-    return f"{isolation()}, memory: {found[0] if found else 'per process'}"
+    text = f"{isolation()}, memory: {found[0] if found else 'per process'}"
+    return text if noexec.supported() else f"{text}, programs: not blocked"
 
 
 _HIDDEN: set[Path] = set()

@@ -498,8 +498,16 @@ def serve_socket(path: str, namespace: dict) -> None:
     serve(read_exact, stream, namespace, fds[0] if fds else None)
 
 
+def forbid_exec(noexec_source: str) -> None:
+    """Install the exec filter of `grader/noexec.py`, which the grader passes as source text."""
+    noexec = {"__name__": "convgrade_noexec"}
+    exec(compile(noexec_source, "<convgrade noexec>", "exec"), noexec)
+    noexec["install"]()
+
+
 def main() -> None:
     _limit(*(int(a) for a in sys.argv[1:5]))
+    forbid_exec(sys.argv[6])
     # The protocol keeps private copies of stdin/stdout; the learner's prints go to stderr, which
     # the grader captures, so nothing a learner prints can be mistaken for a reply.
     proto_in = os.fdopen(os.dup(0), "rb")

@@ -144,10 +144,12 @@ def test_reference_solution_in_the_notebook_scores_full_marks(slug, tmp_path):
 
 # A learner's solution cell as people write it in Jupyter: timed, with magics and shell escapes,
 # next to a cell that fails. `check(...)` in the notebook must grade it as `grader check --file`.
+# A shell escape runs no program while grading (no process of the kernel may start one): its
+# cell fails and is skipped like any failing cell, so it gets a cell of its own here.
 _MAGIC_CELLS = {
     "line-magics": ["%precision 3\n%time _ = 1\n{solution}"],
     "cell-magic": ["%%time\n{solution}"],
-    "shell-escape": ["!ls\nfiles = !ls\n{solution}"],
+    "shell-escape": ["!ls\nfiles = !ls", "{solution}"],
     "broken-cell": ["{solution}", "raise ValueError('a cell that fails')", "1 / 0 +"],
 }
 
@@ -169,6 +171,8 @@ def test_notebook_check_grades_what_check_file_grades(kind, tmp_path):
     in_notebook = _score(_check_output(_run(nb, tmp_path)))
     assert by_file.status == "graded" and by_file.score == 100
     assert in_notebook == by_file.score
+    if kind == "shell-escape":
+        assert [e.message for e in by_file.cell_errors] == ["OSError: [Errno 1] Operation not permitted"]
 
 
 @needs_kernel

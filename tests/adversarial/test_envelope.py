@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import kernel, sandbox
+from grader import kernel, noexec, sandbox
 from grader.boundary import WorkerSession
 from grader.models import Limits
 
@@ -226,3 +226,75 @@ def test_kernel_socket_folder_is_capped(mode, monkeypatch):
     assert used <= (sandbox.SOCKET_DIR_SIZE if mode == "sandbox" else sandbox.TMP_SIZE)
     assert not folder.exists()
     _next_worker_is_unharmed()
+
+
+EXEC_ROUTES = '''
+    def probe():
+        """Each way to start a program, and what became of it: a program that ran prints "ran"."""
+        import ctypes, subprocess
+        libc = ctypes.CDLL(None, use_errno=True)
+        argv = ["/bin/sh", "-c", "echo ran"]
+        c_argv = (ctypes.c_char_p * 4)(*(a.encode() for a in argv), None)
+        routes = {
+            "subprocess": lambda: subprocess.run(argv, capture_output=True, text=True).stdout,
+            "os.system": lambda: os.system("echo ran >&2"),
+            "posix_spawn": lambda: os.waitpid(os.posix_spawn(argv[0], argv, {}), 0),
+            "ctypes execv": lambda: (libc.execv(b"/bin/sh", c_argv), ctypes.get_errno()),
+            "execveat": lambda: (libc.syscall(322, -100, b"/bin/sh", c_argv, None, 0),
+                                 ctypes.get_errno()),
+            "x32 execve": lambda: (libc.syscall(0x40000000 + 520, b"/bin/sh", c_argv, None),
+                                   ctypes.get_errno()),
+        }
+        found = {}
+        for name, route in routes.items():
+            try:
+                found[name] = repr(route())
+            except OSError as exc:
+                found[name] = type(exc).__name__
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.execv(argv[0], argv)
+            finally:
+                os._exit(7)
+        found["fork, then execv"] = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+        return sorted(found.items())
+'''
+
+
+@pytest.fixture(params=["sandbox", "off"])
+def isolation(request, monkeypatch):
+    """The test under bubblewrap (where there is one), then with CONVGRADE_SANDBOX=off."""
+    if request.param == "sandbox" and sandbox.isolation() != "sandbox":
+        pytest.skip("bubblewrap is not available here")
+    if request.param == "off":
+        monkeypatch.setenv("CONVGRADE_SANDBOX", "off")
+    sandbox.bwrap.cache_clear()
+    yield request.param
+    monkeypatch.delenv("CONVGRADE_SANDBOX", raising=False)
+    sandbox.bwrap.cache_clear()
+
+
+@pytest.mark.skipif(not noexec.supported(), reason="no exec filter on this machine")
+def test_no_program_starts_in_a_worker(isolation):
+    """A fresh interpreter would have every forbidden function back: no route to one works,
+    with or without bubblewrap, in the worker or in a child it forks."""
+    outcome = _probe(EXEC_ROUTES)
+    assert outcome.kind == "value", outcome
+    eperm = "(-1, 1)"
+    assert dict(outcome.value) == {
+        "subprocess": "PermissionError", "os.system": "32512", "posix_spawn": "PermissionError",
+        "ctypes execv": eperm, "execveat": eperm, "x32 execve": eperm, "fork, then execv": 7}
+    _next_worker_is_unharmed()
+
+
+@pytest.mark.skipif(not noexec.supported(), reason="no exec filter on this machine")
+def test_a_shell_escape_is_a_cell_error_in_a_kernel(isolation):
+    """`!cmd` and a subprocess in a notebook fail as cells do; the cells after them still run."""
+    cells = ["!echo ran", "import subprocess\nsubprocess.run(['/bin/true'])", "x = 1"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    errors, ok = kernel.run_notebook(nb, Limits(memory_mb=1024), 60,
+                                     lambda run: ([e.message for e in run.errors], run.ok_cells))
+    assert errors == ["OSError: [Errno 1] Operation not permitted",
+                      "PermissionError: [Errno 1] Operation not permitted: '/bin/true'"]
+    assert [name for name, _ in ok] == ["<cell 3>"]
