@@ -191,6 +191,18 @@ KF = (3, 2)
 SIZEF = floor_size(XF.shape[2:], PF, KF, SF, (1, 1))
 
 
+def tap_major(w):
+    """The kernel a learner multiplies by when its columns run (taps..., C) but w is flattened
+    (C, taps...): weight [f, c, taps] is the flat entry at tap_index * C + c."""
+    flat, C = w.reshape(w.shape[0], -1), w.shape[1]
+    taps = list(np.ndindex(*w.shape[2:]))
+    paired = np.empty_like(w)
+    for t, tap in enumerate(taps):
+        for c in range(C):
+            paired[(slice(None), c, *tap)] = flat[:, t * C + c]
+    return paired
+
+
 def conv_forward_pins():
     ceil = tuple(-(-(n + lo + hi - k) // s) + 1 for n, (lo, hi), k, s in zip(XF.shape[2:], PF, KF, SF))
     flat = oracles.conv2d(XF, WF, BF, SF, (1, 2))
@@ -216,6 +228,7 @@ def conv_forward_pins():
         vf.im2col_fnhw_bias_after: plain.transpose(1, 0, 2, 3).reshape(flat.shape)
         + BF[None, :, None, None],
         vf.im2col_nhwf: flat.transpose(0, 2, 3, 1).reshape(flat.shape),
+        vf.im2col_order_mismatch: loop2d(XF, tap_major(WF), BF, SF, PF, SIZEF),
     }
 
 
@@ -284,6 +297,8 @@ def test_conv1d_variants_compute_their_rows():
         v1.dilation_plus_one: loop1d(XL, WL, BL, s, (p, p), (11 + 4 - 8 - 1) // s + 1,
                                      lambda i, u: i * s + u * (d + 1)),
         v1.dilation_ignored: loop1d(XL, WL, BL, s, (p, p), size, lambda i, u: i * s + u),
+        v1.im2col_order_mismatch: loop1d(XL, tap_major(WL), BL, s, (p, p), size,
+                                         lambda i, u: i * s + u * d),
         v1.extent_d_times_k: loop1d(XL, WL, BL, s, (p, p), (11 + 4 - d * 3) // s + 1,
                                     lambda i, u: i * s + u * d),
     }
@@ -586,7 +601,7 @@ PINNED = set(CONV2D_PINS) | set(SAME) | set(conv_forward_pins()) | {g for g, _ i
     v1.padding_forgotten, v1.bias_omitted, v1.bias_per_channel, v1.first_channel,
     v1.last_channel, v1.dilation_plus_one, v1.dilation_ignored, v1.extent_d_times_k,
     v1.bias_along_length, v1.same_extra_left, v1.same_symmetric, v1.same_without_dilation,
-    v1.same_with_stride,
+    v1.same_with_stride, v1.im2col_order_mismatch, vf.im2col_order_mismatch,
     v1.size_int_truncated, v1.not_flipped, v1.not_flipped_after_swap, v1.same_offset,
     v1.same_symmetric_pad, v1.no_swap, v1.valid_short, vb.dx_rot90_default_axes,
     vb.dx_buffer_not_reset, vb.dw_dense_windows, vb.dx_no_remainder, vp.grad_avg_overwritten,

@@ -180,6 +180,14 @@ def same_without_dilation(x, w, b=None, stride=1, padding=0, dilation=1):
     return conv1d(_explicit(x, total // 2, total - total // 2), w, b, stride, 0, dilation)
 
 
+def im2col_order_mismatch(x, w, b=None, stride=1, padding=0, dilation=1):
+    """Columns flattened tap-major (K, C), the kernel channel-major (C, K): each flat weight meets
+    the column of another (channel, tap)."""
+    F, C, K = w.shape
+    paired = w.reshape(F, K, C).transpose(0, 2, 1)  # w's flat order read as (K, C)
+    return conv1d(x, paired, b, stride, padding, dilation)
+
+
 def same_with_stride(x, w, b=None, stride=1, padding=0, dilation=1):
     """'same' padding accepted with a stride above 1 instead of raising ValueError."""
     if padding != "same":
@@ -205,6 +213,7 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("dilation-extent-d-times-k", "conv1d", extent_d_times_k),
     Variant("same-ignores-dilation", "conv1d", same_without_dilation),
     Variant("same-with-stride", "conv1d", same_with_stride),
+    Variant("im2col-order-mismatch", "conv1d", im2col_order_mismatch),
     Variant("output-size-off-by-one", "conv1d", size_int_truncated),
     Variant("kernel-not-flipped", "convolve1d", not_flipped),
     Variant("kernel-not-flipped", "convolve1d", not_flipped_after_swap),

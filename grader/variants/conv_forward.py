@@ -151,9 +151,18 @@ def im2col_nhwf(x, w, b, stride=1, padding=0):
     return _im2col_scrambled(conv_forward(x, w, b, stride, padding), False)
 
 
+def im2col_order_mismatch(x, w, b, stride=1, padding=0):
+    """Columns flattened tap-major (KH, KW, C), the kernel channel-major (C, KH, KW): each flat
+    weight meets the column of another (channel, tap)."""
+    F, C, KH, KW = w.shape
+    paired = w.reshape(F, KH, KW, C).transpose(0, 3, 1, 2)  # w's flat order read as (KH, KW, C)
+    return conv_forward(x, paired, b, stride, padding)
+
+
 VARIANTS: tuple[Variant, ...] = (
     Variant("output-size-off-by-one", "conv_forward", size_int_truncated),
     Variant("same-extra-pad-left", "conv_forward", same_extra_left),
+    Variant("im2col-order-mismatch", "conv_forward", im2col_order_mismatch),
     Variant("im2col-no-transpose", "conv_forward", im2col_fnhw),
     Variant("im2col-no-transpose", "conv_forward", im2col_fnhw_bias_after),
     Variant("im2col-no-transpose", "conv_forward", im2col_nhwf),
