@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -150,7 +151,7 @@ class Progress:
                                 "convgrade, or set CONVGRADE_HOME to another folder")
         if version == SCHEMA_VERSION:
             return
-        self.db.execute("PRAGMA journal_mode=WAL")
+        self._switch_to_wal()
         with self._write() as db:
             if db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
                 return  # another process created it while we waited
@@ -162,6 +163,20 @@ class Progress:
                 if statement.strip():
                     db.execute(statement)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _switch_to_wal(self) -> None:
+        """WAL mode, set by whichever process creates the file. The switch needs the file to
+        itself, and SQLite reports a conflict with another creator at once rather than through the
+        busy timeout: wait for it here, as every other write waits."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     # ------------------------------------------------------------------------- runs and hints
 
