@@ -191,9 +191,7 @@ def demo(out: Path, jobs: int) -> None:
 
 def _warn_if_basic() -> None:
     if sandbox.isolation() == "basic":
-        why = ("sandbox off (CONVGRADE_SANDBOX=off)" if os.environ.get("CONVGRADE_SANDBOX") == "off"
-               else "bubblewrap not available")
-        click.echo(f"grader: warning: {why}; learner code runs with process limits only "
+        click.echo(f"grader: warning: {sandbox.why_basic()}; learner code runs with process limits only "
                    "(isolation: basic)", err=True)
 
 

@@ -57,16 +57,25 @@ SECRET_PACKAGES = ("grader", "solutions")
 def bwrap() -> str | None:
     """The bubblewrap binary, if present and able to build a sandbox on this machine."""
     path = shutil.which("bwrap")
-    if path is None or os.environ.get("CONVGRADE_SANDBOX") == "off":
+    if path is None or _switched_off():
         return None
     probe = subprocess.run([*_prefix(path, [], None, {}), "/bin/true"], capture_output=True,
                            timeout=30)
     return path if probe.returncode == 0 else None
 
 
+def _switched_off() -> bool:
+    return os.environ.get("CONVGRADE_SANDBOX") == "off"
+
+
 def isolation() -> str:
     """"sandbox" when learner code runs under bubblewrap, else "basic"."""
     return "sandbox" if bwrap() else "basic"
+
+
+def why_basic() -> str:
+    """Why learner code runs without bubblewrap, in a few words for a warning."""
+    return "sandbox off (CONVGRADE_SANDBOX=off)" if _switched_off() else "bubblewrap not available"
 
 
 def description() -> str:
