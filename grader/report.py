@@ -114,6 +114,10 @@ def _section_lines(section: view.Section, width: int, color: bool, verbose: bool
         n = len(section.passed)
         lines.append(f"  passed: {n} test{'s' * (n != 1)}" + ("" if not failed else
                                                                 " (--verbose lists them)"))
+        scaled = [t for t in section.passed if t.points < t.max_points]
+        if scaled:
+            lines += _wrap(f"{len(scaled)} of them with points scaled: "
+                           f"{scaled[0].message}", width, "    ")
     if section.speed:
         lines += _speed_lines(section.speed, width)
     return lines

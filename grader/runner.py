@@ -222,18 +222,21 @@ class CaseRunner:
         return self.done[case.id]
 
     def scored(self, case: Case) -> TestResult:
-        """The verdict that counts: a function that raises on everything earns nothing for
-        raising where it should; those points count only when it also got some valid input
-        right (running its valid cases, in order, until one passes)."""
+        """The verdict that counts: a case that must raise earns its points scaled by the share
+        of the function's valid-input points earned (all of them for a correct function,
+        nothing for one that raises on everything), so that raising alone earns nothing."""
         result = self.run(case)
         if not (case.raises and result.status == "passed"):
             return result
-        valid = (c for c in self.suite.cases if c.function == case.function and not c.raises)
-        if any(self.run(c).status == "passed" for c in valid):
+        valid = [c for c in self.suite.cases if c.function == case.function and not c.raises]
+        total = sum(c.points for c in valid)
+        earned = sum(self.run(c).points for c in valid)
+        if not total or earned >= total:
             return result
-        return dataclasses.replace(result, status="failed", points=0.0, message=(
-            "raised as required, but these points count only once the function also "
-            "computes a correct result for valid inputs"))
+        share = earned / total
+        return dataclasses.replace(result, points=round(case.points * share, 6), message=(
+            f"raised as required; earns {share:.0%} of its points, the share of "
+            f"{case.function}'s points for valid inputs earned ({earned:g} of {total:g})"))
 
     def _run(self, case: Case) -> TestResult:
         exercise, limits = self.exercise, self.exercise.limits

@@ -67,10 +67,21 @@ def _descendants() -> set[int]:
     return {pid for pid in found if state_of.get(pid) != "Z"}
 
 
-def _honest_points(slug: str, functions: list[str]) -> float:
+def _honest_points(slug: str, functions: list[str], cases: list[str]) -> float:
+    """What an honest submission earns: every case of `functions`, and the valid `cases` of
+    other functions, whose cases that must raise then count for the share of their function's
+    valid-input points those cases hold."""
     from grader import suites
 
-    return sum(c.points for c in suites.get(slug).cases if c.function in functions)
+    table = suites.get(slug).cases
+    points = sum(c.points for c in table if c.function in functions)
+    for function in {c.function for c in table if c.id in cases}:
+        valid = sum(c.points for c in table if c.function == function and not c.raises)
+        right = sum(c.points for c in table
+                    if c.function == function and c.id in cases and not c.raises)
+        raising = sum(c.points for c in table if c.function == function and c.raises)
+        points += right + raising * right / valid
+    return points
 
 
 def _grade_corpus(tmp_path: Path, names: list[str], monkeypatch: pytest.MonkeyPatch):
@@ -111,7 +122,7 @@ def _check(results: dict, out: Path, names: list[str]) -> None:
         result = graded.result
         assert (out / "submissions" / graded.submission.key / "report.html").is_file(), name
         assert result.status == want["status"], (name, result.message)
-        honest = _honest_points("conv1d", want["honest"])
+        honest = _honest_points("conv1d", want["honest"], want.get("honest_cases", []))
         assert result.score == pytest.approx(honest), (name, result.score, honest)
         texts = [result.message] + [t.message for t in result.tests if t.status != "passed"] \
             + [c.message for c in result.cell_errors]
@@ -157,10 +168,14 @@ def test_corpus_with_basic_isolation(tmp_path, monkeypatch):
 def test_honest_part_is_real():
     """Is every corpus entry's honest part a real share of the points (the check above means
     something), and is every sandbox-only case explained?"""
+    from grader import suites
+
     assert exercises.resolve("conv1d")
+    valid = {c.id for c in suites.get("conv1d").cases if not c.raises}
     for name, want in EXPECTED.items():
         assert (CORPUS / name).is_file(), name
         assert set(want["honest"]) <= {"convolve1d", "conv1d"}
+        assert set(want.get("honest_cases", [])) <= valid, name
         assert want.get("sandbox_only", "x"), name
 
 
