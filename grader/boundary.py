@@ -113,7 +113,7 @@ class Channel:
                 env = worker_env(scratch)
                 command = [sys.executable, "-I", "-c", WORKER_SOURCE, *limit_args(limits),
                            str(arena), NOEXEC_SOURCE]
-                envelope = sandbox.envelope(limits.memory_mb)
+                envelope = sandbox.envelope(limits)
                 try:
                     proc = subprocess.Popen(
                         envelope.enter(sandbox.wrap(command, env, hidden=sandbox.package_dirs(forbidden))),

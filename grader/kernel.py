@@ -104,7 +104,7 @@ class LimitedKernelManager(AsyncKernelManager):
     withheld: tuple[str, ...] = ()
     shared: Path = Path("/nonexistent")
     env: dict[str, str] = {}
-    envelope: sandbox.Envelope = sandbox.Envelope(None)
+    envelope: sandbox.Envelope = sandbox.Envelope()
 
     @default("context")
     def _context_default(self) -> zmq.asyncio.Context:
@@ -129,12 +129,12 @@ class LimitedKernelManager(AsyncKernelManager):
         command = [sys.executable, "-I", "-c", _LAUNCHER, _LIMITS, *limit_args(self.limits),
                    json.dumps(list(self.withheld)), WORKER_SOURCE, NOEXEC_SOURCE, "-f", self.connection_file]
         self.envelope.close()
-        self.envelope = sandbox.envelope(self.limits.memory_mb)
+        self.envelope = sandbox.envelope(self.limits)
         return self.envelope.enter(sandbox.wrap(command, self.env, shared=self.shared,
                                                 hidden=sandbox.package_dirs(self.withheld)))
 
     def release(self) -> None:
-        """After shutdown: the memory envelope and the socket folder go."""
+        """After shutdown: the resource envelope and the socket folder go."""
         self.envelope.close()
         sandbox.remove_folder(self.shared)
 

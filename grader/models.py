@@ -27,6 +27,10 @@ class Limits:
     memory_mb: int = 1024
     file_size_mb: int = 10
     open_files: int = 256
+    # For a worker and all it starts together, where cgroups allow (sandbox.envelope): busy
+    # children cannot take more than `cpus` CPUs from the other workers of a batch.
+    cpus: float = 1.0
+    processes: int = 64
 
     @property
     def cpu_s(self) -> int:

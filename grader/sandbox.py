@@ -1,5 +1,6 @@
 """The sandbox around learner code: bubblewrap where the machine has it, process limits otherwise,
-and one memory envelope per worker wherever the host's cgroups allow it.
+and one resource envelope (memory, CPU, processes) per worker wherever the host's cgroups
+allow it.
 
 With bubblewrap, a worker (the `.py` worker and the notebook kernel alike) sees an allowlisted
 root: the system folders (`/usr` and the `/bin`, `/lib*` links or folders), the Python
@@ -11,11 +12,19 @@ unprivileged uid; and only the environment variables given here. Without bubblew
 still runs in its own session with resource limits, a scratch directory and a cleaned
 environment: "isolation: basic", which every report states.
 
-The memory envelope (`envelope`) is a cgroup per worker or kernel with a memory limit that counts
-all of its processes, its tmpfs files and its shared memory: cgroup v2 `memory.max` where this
-process may create a child group with the memory controller, else cgroup v1
-`memory.limit_in_bytes` (and `memory.memsw.limit_in_bytes`), else none, and then only the
-per-process address-space limit applies. `description()` names the one in use.
+The resource envelope (`envelope`) is a cgroup per worker or kernel that limits all of its
+processes together, each resource where the host's cgroups allow it:
+- memory, counting its tmpfs files and shared memory too: cgroup v2 `memory.max`, else cgroup v1
+  `memory.limit_in_bytes` (and `memory.memsw.limit_in_bytes`), else only the per-process
+  address-space limit;
+- CPU (`Limits.cpus`, one CPU by default), so that busy children cannot slow down the timed calls
+  of the other workers of a batch: cgroup v2 `cpu.max`, else cgroup v1 `cpu.cfs_quota_us` over
+  `cpu.cfs_period_us`, else only the per-process CPU-time limit;
+- the number of processes and threads (`Limits.processes`): cgroup v2 or v1 `pids.max`, else
+  none: RLIMIT_NPROC counts every process of the user (the grader's own, its other workers')
+  and does not apply to root, so it cannot stand in.
+Each resource uses cgroup v2 where this process may create a child group with its controller,
+else its cgroup v1 hierarchy; `description()` names what applies.
 """
 
 from __future__ import annotations
@@ -31,11 +40,12 @@ import sys
 import sysconfig
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from grader import noexec, scratch
+from grader.models import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
 TMP_SIZE = 64 * 2**20
@@ -78,12 +88,21 @@ def why_basic() -> str:
     return "sandbox off (CONVGRADE_SANDBOX=off)" if _switched_off() else "bubblewrap not available"
 
 
+# How each resource is limited when no cgroup applies, as reports name it.
+_WITHOUT_CGROUP = {"memory": "per process", "cpu": "per process", "pids": "not limited"}
+_NAMES = {"memory": "memory", "cpu": "cpu", "pids": "processes"}
+
+
 def description() -> str:
-    """The isolation and where the memory limit applies, as reports state them: e.g.
-    "sandbox, memory: cgroup v1" (the whole worker) or "basic, memory: per process"; on a
-    machine where workers cannot be kept from starting programs, ", programs: not blocked"."""
-    found = _hierarchy()
-    text = f"{isolation()}, memory: {found[0] if found else 'per process'}"
+    """The isolation and where each limit applies, as reports state them: e.g.
+    "sandbox, memory: cgroup v1, cpu: cgroup v1, processes: cgroup v1" (the whole worker) or
+    "basic, memory: per process, cpu: per process, processes: not limited"; on a machine where
+    workers cannot be kept from starting programs, ", programs: not blocked"."""
+    parts = [isolation()]
+    for resource in RESOURCES:
+        found = _hierarchy(resource)
+        parts.append(f"{_NAMES[resource]}: {found[0] if found else _WITHOUT_CGROUP[resource]}")
+    text = ", ".join(parts)
     return text if noexec.supported() else f"{text}, programs: not blocked"
 
 
@@ -167,8 +186,14 @@ def wrap(command: list[str], env: dict[str, str], shared: Path | None = None,
     return [*_prefix(binary, list(hidden), shared, inside), "--", *command]
 
 
-def _cgroup_parents(proc_cgroup: str, mountinfo: str) -> list[tuple[str, Path]]:
-    """Where this process's own cgroups are, best first: ("cgroup v2" | "cgroup v1", folder).
+RESOURCES = ("memory", "cpu", "pids")
+CPU_PERIOD_US = 100_000
+
+
+def _cgroup_parents(proc_cgroup: str, mountinfo: str,
+                    controller: str = "memory") -> list[tuple[str, Path]]:
+    """Where this process's own cgroups that may hold `controller` are, best first:
+    ("cgroup v2" | "cgroup v1", folder).
 
     `proc_cgroup` is /proc/self/cgroup, `mountinfo` /proc/self/mountinfo."""
     own: dict[str, str] = {}
@@ -186,8 +211,8 @@ def _cgroup_parents(proc_cgroup: str, mountinfo: str) -> list[tuple[str, Path]]:
             continue
         fstype, options = after[0], after[2].split(",")
         mount_root, mount_point = fields[3], fields[4]
-        name = "unified" if fstype == "cgroup2" else "memory" if (
-            fstype == "cgroup" and "memory" in options) else None
+        name = "unified" if fstype == "cgroup2" else controller if (
+            fstype == "cgroup" and controller in options) else None
         if name is None or name not in own:
             continue
         relative = os.path.relpath(own[name], mount_root)
@@ -201,25 +226,31 @@ def _cgroup_parents(proc_cgroup: str, mountinfo: str) -> list[tuple[str, Path]]:
 _GROUPS = itertools.count()
 
 
-def _make_group(kind: str, parent: Path, limit: int) -> Path:
-    """A fresh child group of `parent` limited to `limit` bytes; OSError if the host refuses."""
+def _make_group(parent: Path) -> Path:
+    """A fresh child group of `parent`."""
     group = parent / f"convgrade-{os.getpid()}-{next(_GROUPS)}"
     group.mkdir()
-    try:
-        if kind == "cgroup v2":
-            if "memory" not in (group / "cgroup.controllers").read_text().split():
-                raise OSError("the memory controller is not delegated here")
-            (group / "memory.max").write_text(str(limit))
-            if (group / "memory.swap.max").exists():
-                (group / "memory.swap.max").write_text("0")
-        else:
-            (group / "memory.limit_in_bytes").write_text(str(limit))
-            if (group / "memory.memsw.limit_in_bytes").exists():
-                (group / "memory.memsw.limit_in_bytes").write_text(str(limit))
-    except OSError:
-        _remove_group(group)
-        raise
     return group
+
+
+def _set_limit(kind: str, group: Path, resource: str, limits: Limits) -> None:
+    """Limit `resource` in `group` to what `limits` allow; OSError if the host refuses."""
+    if kind == "cgroup v2" and resource not in (group / "cgroup.controllers").read_text().split():
+        raise OSError(f"the {resource} controller is not delegated here")
+    memory, quota = limits.memory_mb * 2**20, int(limits.cpus * CPU_PERIOD_US)
+    # What must be written, then what is written where it exists: swap is not accounted everywhere.
+    required, optional = {
+        ("cgroup v2", "memory"): ({"memory.max": memory}, {"memory.swap.max": 0}),
+        ("cgroup v2", "cpu"): ({"cpu.max": f"{quota} {CPU_PERIOD_US}"}, {}),
+        ("cgroup v1", "memory"): ({"memory.limit_in_bytes": memory},
+                                  {"memory.memsw.limit_in_bytes": memory}),
+        ("cgroup v1", "cpu"): ({"cpu.cfs_period_us": CPU_PERIOD_US, "cpu.cfs_quota_us": quota}, {}),
+    }.get((kind, resource), ({"pids.max": limits.processes}, {}))
+    for name, value in required.items():
+        (group / name).write_text(str(value))
+    for name, value in optional.items():
+        if (group / name).exists():
+            (group / name).write_text(str(value))
 
 
 def _remove_group(group: Path) -> None:
@@ -244,20 +275,27 @@ def _remove_group(group: Path) -> None:
 
 
 @cache
-def _hierarchy() -> tuple[str, Path] | None:
-    """The cgroup kind and parent folder that per-worker groups go in, or None: probed once."""
+def _hierarchy(resource: str = "memory") -> tuple[str, Path] | None:
+    """The cgroup kind and parent folder where per-worker groups limit `resource`, or None:
+    probed once."""
     if os.environ.get("CONVGRADE_CGROUP") == "off":
         return None
     try:
         parents = _cgroup_parents(Path("/proc/self/cgroup").read_text(),
-                                  Path("/proc/self/mountinfo").read_text())
+                                  Path("/proc/self/mountinfo").read_text(), resource)
     except (OSError, ValueError):
         return None
     for kind, parent in parents:
         try:
-            _remove_group(_make_group(kind, parent, 2**30))
+            group = _make_group(parent)
         except OSError:
             continue
+        try:
+            _set_limit(kind, group, resource, Limits())
+        except OSError:
+            continue
+        finally:
+            _remove_group(group)
         _sweep(parent)
         return kind, parent
     return None
@@ -276,36 +314,47 @@ def _sweep(parent: Path) -> None:
 
 @dataclass
 class Envelope:
-    """The memory limit around one worker or kernel and all it starts. `enter` prefixes a
-    command so that it joins the group before it runs anything; `close` kills what is left in
-    the group and removes it. Without a usable cgroup both do nothing."""
+    """The limits around one worker or kernel and all it starts: one group per cgroup hierarchy
+    in use (one in all with cgroup v2). `enter` prefixes a command so that it joins every group
+    before it runs anything; `close` kills what is left in the groups and removes them. Without
+    a usable cgroup both do nothing."""
 
-    kind: str | None
-    group: Path | None = None
+    groups: list[Path] = field(default_factory=list)
 
     def enter(self, command: list[str]) -> list[str]:
-        if self.group is None:
+        if not self.groups:
             return command
-        # The shell writes its own pid, then becomes the command: nothing runs outside the group.
-        return ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(self.group / "cgroup.procs"),
-                *command]
+        # The shell writes its own pid, then becomes the command: nothing runs outside the groups.
+        joins = " && ".join(f'echo $$ > "${i}"' for i in range(len(self.groups)))
+        shift = f" && shift {len(self.groups) - 1}" if len(self.groups) > 1 else ""
+        return ["/bin/sh", "-c", f'{joins}{shift} && exec "$@"',
+                *(str(g / "cgroup.procs") for g in self.groups), *command]
 
     def close(self) -> None:
-        if self.group is not None:
-            _remove_group(self.group)
-            self.group = None
+        for group in self.groups:
+            _remove_group(group)
+        self.groups = []
 
 
-def envelope(memory_mb: int) -> Envelope:
-    """A memory envelope of `memory_mb` MiB for a worker about to start."""
-    found = _hierarchy()
-    if found is None:
-        return Envelope(None)
-    kind, parent = found
+def envelope(limits: Limits) -> Envelope:
+    """The envelope of `limits` (memory, CPU, processes) for a worker about to start: each
+    resource in a group of the hierarchy probed for it, resources of one hierarchy in one group."""
+    made = Envelope()
+    by_parent: dict[Path, Path] = {}
     try:
-        return Envelope(kind, _make_group(kind, parent, memory_mb * 2**20))
+        for resource in RESOURCES:
+            found = _hierarchy(resource)
+            if found is None:
+                continue
+            kind, parent = found
+            if parent not in by_parent:
+                by_parent[parent] = _make_group(parent)
+                made.groups.append(by_parent[parent])
+            _set_limit(kind, by_parent[parent], resource, limits)
     except OSError:
-        return Envelope(None)
+        made.close()
+        return Envelope()
+    return made
 
 
 _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MNT_DETACH = 2, 4, 8, 2

@@ -93,6 +93,11 @@ def test_security_sizes_and_names_are_the_sandboxs():
     assert f"a {sandbox.SOCKET_DIR_SIZE // 2**20} MiB tmpfs of its own" in text
     assert f"({sandbox.TMP_SIZE // 2**20} MiB without bubblewrap" in text
     assert f"`memory_mb`, {Limits().memory_mb} MiB by default" in text
-    for kind in ("cgroup v2", "cgroup v1", "per process"):
-        assert f"`memory: {kind}`" in text
-    assert sandbox.description().split(", ")[1] in text
+    for name, without in (("memory", "per process"), ("cpu", "per process"),
+                          ("processes", "not limited")):
+        for kind in ("cgroup v2", "cgroup v1", without):
+            assert f"`{name}: {kind}`" in text
+    assert "to one CPU (`cpus`)" in text and Limits().cpus == 1
+    assert f"to {Limits().processes} processes and threads in all (`processes`)" in text
+    for part in sandbox.description().split(", ")[1:4]:
+        assert part in text

@@ -1,5 +1,5 @@
 """What a sandboxed worker can see, for an editable checkout and for an installed package alike;
-the memory envelope that cgroups give each worker."""
+the resource envelope that cgroups give each worker."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from grader import noexec, sandbox
+from grader.models import Limits
 
 needs_bwrap = pytest.mark.skipif(sandbox.isolation() != "sandbox",
                                  reason="bubblewrap is not available here: apt-get install bubblewrap")
@@ -89,32 +90,66 @@ def test_cgroup_parents_from_proc_files():
     assert sandbox._cgroup_parents(V2, MOUNTS.splitlines()[0]) == []
 
 
+def test_cgroup_parents_of_other_controllers():
+    """The cpu controller co-mounted with cpuacct (systemd hosts), pids on its own."""
+    own = "7:pids:/a\n3:cpu,cpuacct:/b\n4:memory:/c\n0::/\n"
+    mounts = ("32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n"
+              "39 31 0:36 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n")
+    assert sandbox._cgroup_parents(own, mounts, "cpu") == [
+        ("cgroup v1", Path("/sys/fs/cgroup/cpu,cpuacct/b"))]
+    assert sandbox._cgroup_parents(own, mounts, "pids") == [
+        ("cgroup v1", Path("/sys/fs/cgroup/pids/a"))]
+    assert sandbox._cgroup_parents(own, mounts, "memory") == []
+
+
 @pytest.mark.skipif(sandbox._hierarchy() is None, reason="no cgroup this process may use")
 def test_envelope_holds_the_process_and_goes_away():
-    envelope = sandbox.envelope(300)
-    group = envelope.group
-    assert group is not None and group.is_dir()
-    limit = "memory.max" if envelope.kind == "cgroup v2" else "memory.limit_in_bytes"
+    envelope = sandbox.envelope(Limits(memory_mb=300, cpus=0.5, processes=20))
+    assert envelope.groups and all(g.is_dir() for g in envelope.groups)
+    kind, parent = sandbox._hierarchy()
+    group = next(g for g in envelope.groups if g.parent == parent)
+    limit = "memory.max" if kind == "cgroup v2" else "memory.limit_in_bytes"
     assert int((group / limit).read_text()) == 300 * 2**20
     out = subprocess.run(envelope.enter(["cat", "/proc/self/cgroup"]), capture_output=True,
                          text=True, check=True).stdout
-    assert group.name in out
+    assert all(g.name in out for g in envelope.groups)
     sleeper = subprocess.Popen(envelope.enter(["sleep", "60"]), start_new_session=True)
     while str(sleeper.pid) not in (group / "cgroup.procs").read_text().split():
         assert sleeper.poll() is None
+    groups = list(envelope.groups)
     envelope.close()
     assert sleeper.wait(timeout=10) == -9
-    assert not group.exists()
-    assert sandbox.description().endswith(f"memory: {envelope.kind}")
+    assert not any(g.exists() for g in groups)
+    assert f"memory: {kind}" in sandbox.description()
+
+
+@pytest.mark.skipif(sandbox._hierarchy("cpu") is None or sandbox._hierarchy("pids") is None,
+                    reason="no cgroup cpu and pids controllers this process may use")
+def test_envelope_limits_cpu_and_processes():
+    envelope = sandbox.envelope(Limits(cpus=0.5, processes=20))
+    try:
+        files = {f.name: f for g in envelope.groups for f in g.iterdir()}
+        if "cpu.max" in files:
+            assert files["cpu.max"].read_text().split() == ["50000", "100000"]
+        else:
+            quota, period = files["cpu.cfs_quota_us"], files["cpu.cfs_period_us"]
+            assert int(quota.read_text()) / int(period.read_text()) == 0.5
+        assert files["pids.max"].read_text().strip() == "20"
+    finally:
+        envelope.close()
+    description = sandbox.description()
+    assert f"cpu: {sandbox._hierarchy('cpu')[0]}" in description
+    assert f"processes: {sandbox._hierarchy('pids')[0]}" in description
 
 
 def test_without_cgroups_the_limit_is_per_process(monkeypatch):
     monkeypatch.setenv("CONVGRADE_CGROUP", "off")
     sandbox._hierarchy.cache_clear()
     try:
-        envelope = sandbox.envelope(300)
-        assert envelope.group is None and envelope.enter(["true"]) == ["true"]
-        assert sandbox.description().endswith("memory: per process")
+        envelope = sandbox.envelope(Limits(memory_mb=300))
+        assert not envelope.groups and envelope.enter(["true"]) == ["true"]
+        assert sandbox.description().split(", ")[1:4] == [
+            "memory: per process", "cpu: per process", "processes: not limited"]
     finally:
         monkeypatch.delenv("CONVGRADE_CGROUP")
         sandbox._hierarchy.cache_clear()
@@ -147,10 +182,10 @@ def test_capped_folders_of_dead_graders_are_swept(tmp_path):
 def test_groups_of_dead_graders_are_swept():
     parent = sandbox._hierarchy()[1]
     dead = next(pid for pid in range(4_000_000, 4_100_000) if not Path("/proc", str(pid)).exists())
-    stale, live = parent / f"convgrade-{dead}-0", sandbox.envelope(300)
+    stale, live = parent / f"convgrade-{dead}-0", sandbox.envelope(Limits(memory_mb=300))
     stale.mkdir()
     sandbox._sweep(parent)
-    assert not stale.exists() and live.group is not None and live.group.exists()
+    assert not stale.exists() and live.groups and all(g.exists() for g in live.groups)
     live.close()
 
 

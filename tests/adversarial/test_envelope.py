@@ -7,24 +7,32 @@ from __future__ import annotations
 
 import os
 import platform
+import re
+import shutil
 import subprocess
 import tempfile
 import textwrap
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from grader import kernel, noexec, sandbox
+from grader import batch, exercises, grade, kernel, noexec, sandbox
 from grader.boundary import WorkerSession
 from grader.models import Limits
 
 LIMITS = Limits(call_timeout_s=20, total_timeout_s=30, memory_mb=256)
 MIB = 2**20
+CORPUS = Path(__file__).parent / "corpus"
 needs_bwrap = pytest.mark.skipif(sandbox.isolation() != "sandbox",
                                  reason="bubblewrap is not available here")
 needs_cgroup = pytest.mark.skipif(sandbox._hierarchy() is None,
                                   reason="no cgroup memory controller this process may use")
+needs_cpu_cgroup = pytest.mark.skipif(
+    sandbox._hierarchy("cpu") is None or sandbox._hierarchy("pids") is None,
+    reason="no cgroup cpu and pids controllers this process may use")
 
 FILL = '''
 import os
@@ -53,8 +61,9 @@ def _probe(body: str, *args):
 
 
 def _groups() -> set[Path]:
-    found = sandbox._hierarchy()
-    return set() if found is None else set(found[1].glob(f"convgrade-{os.getpid()}-*"))
+    """This process's worker groups, in every hierarchy the envelope uses."""
+    parents = {found[1] for r in sandbox.RESOURCES if (found := sandbox._hierarchy(r))}
+    return {g for parent in parents for g in parent.glob(f"convgrade-{os.getpid()}-*")}
 
 
 @pytest.fixture(autouse=True)
@@ -310,3 +319,95 @@ def test_a_shell_escape_is_a_cell_error_in_a_kernel(isolation):
     assert errors == ["OSError: [Errno 1] Operation not permitted",
                       "PermissionError: [Errno 1] Operation not permitted: '/bin/true'"]
     assert [name for name, _ in ok] == ["<cell 3>"]
+
+
+FORK_BOMB = '''
+    def probe(most):
+        """How many children could be forked (all asleep), up to `most`; then they are ended."""
+        import signal, time
+        children = []
+        while len(children) < most:
+            try:
+                pid = os.fork()
+            except OSError:
+                break
+            if pid == 0:
+                time.sleep(60)
+                os._exit(0)
+            children.append(pid)
+        for pid in children:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        return len(children)
+'''
+
+CPU_HOG = '''
+    def probe(spinners, seconds):
+        """CPUs used by `spinners` busy children over `seconds`: their CPU time over the wall time."""
+        import time
+        start, children = time.monotonic(), []
+        for _ in range(spinners):
+            pid = os.fork()
+            if pid == 0:
+                os.setsid()  # a session of its own: not grouped with its parent by the scheduler
+                while time.monotonic() < start + seconds:
+                    pass
+                os._exit(0)
+            children.append(pid)
+        for pid in children:
+            os.waitpid(pid, 0)
+        used = os.times()
+        return (used.children_user + used.children_system) / (time.monotonic() - start)
+'''
+
+
+@needs_cpu_cgroup
+def test_processes_are_capped(isolation):
+    """A fork bomb gets at most `Limits.processes` tasks for the whole worker, with and without
+    bubblewrap; the next worker starts as usual."""
+    outcome = _probe(FORK_BOMB, 4 * LIMITS.processes)
+    assert outcome.kind == "value", outcome
+    assert 0 < outcome.value < LIMITS.processes
+    _next_worker_is_unharmed()
+
+
+@needs_cpu_cgroup
+def test_busy_children_leave_a_neighbour_its_share(isolation):
+    """Eight busy children, each in a session of its own, for 3 s next to a worker with one:
+    together they get one CPU at most (`Limits.cpus`), and the neighbour as much CPU as all of
+    them, whatever else the machine runs (without the envelope, each child counts as much as the
+    neighbour, which gets a ninth)."""
+    with ThreadPoolExecutor(2) as pool:
+        hog = pool.submit(_probe, CPU_HOG, 8, 3.0)
+        time.sleep(0.5)  # the children are busy before the neighbour starts
+        neighbour = _probe(CPU_HOG, 1, 3.0)
+        hog = hog.result()
+    assert hog.kind == neighbour.kind == "value", (hog, neighbour)
+    assert hog.value <= LIMITS.cpus * 1.1, f"{hog.value:.2f} CPUs"
+    assert neighbour.value >= hog.value / 2, f"{neighbour.value:.2f} CPUs against {hog.value:.2f}"
+
+
+@needs_cpu_cgroup
+@pytest.mark.slow
+def test_a_cpu_hog_leaves_its_neighbour_alone(tmp_path):
+    """A fork bomb of busy children (adv61) graded in one batch with an honest submission: the
+    honest one gets the verdicts, score and speed notes it gets alone, and the hog's children
+    stop at the process limit."""
+    honest, hog = CORPUS / "honest_naive.py", CORPUS / "adv61_cpu_hog.py"
+
+    def verdicts(result) -> tuple:
+        notes = sorted((p.function, p.diagnosis.slug if p.diagnosis else "")
+                       for p in result.performances)
+        return result.score, [(t.id, t.status) for t in result.tests], notes
+
+    alone = verdicts(grade.grade_file(exercises.resolve("conv1d"), honest))
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for path in (honest, hog):
+        shutil.copy(path, folder / path.name)
+    graded = {g.submission.name: g.result for g in batch.grade_batch([folder], tmp_path / "out",
+                                                                      jobs=2)}
+    assert verdicts(graded[honest.name]) == alone
+    messages = {t.message for t in graded[hog.name].tests if t.status != "passed"}
+    started = {int(m) for m in re.findall(r"ValueError: (\d+) processes started", " ".join(messages))}
+    assert started and max(started) < Limits().processes, messages
