@@ -1,14 +1,19 @@
 """Other correct idioms against the model answers, on the suites' medium (speed feedback) cases.
 
-Usage: python benchmarks/bench_idioms.py [--repeats 3]
+Usage: python benchmarks/bench_idioms.py [--repeats 3] [--function NAME]
 
-The grader's speed feedback divides a learner's time by the model answer's on each suite's
-PERFORMANCE case, and calls a ratio above `grader.speed.LOOPS_RATIO` "like Python loops". A
-correct answer in any idiom an interviewer accepts must stay well below that: this prints, side by
-side, the model answer and a few such idioms (einsum or tensordot over a window view instead of an
-explicit im2col, one reduction over the window axes instead of a loop over the taps, a running
-`np.where` instead of `argmax`), timed in this process on one BLAS thread. In the grader both sides
-also pay the worker round trip, which brings the ratios closer to 1.
+The grader's speed feedback (`grader.speed.verdict`) divides a learner's time by the model answer's
+on each suite's PERFORMANCE case, but the `python-loops` note is not decided by that ratio: it
+needs `grader.speed.LOOPS_LINES_PER_OUTPUT` Python lines or more per extra output element, counted
+on the function's first scored case and on it with the batch doubled. A loop-free answer above
+`grader.speed.SLOWER_RATIO` is told it is slower (`slow-einsum` when np.einsum ran without
+`optimize`). A correct answer in any idiom an interviewer accepts must never get the loops note:
+this prints, side by side, the model answer and a few such idioms (einsum or tensordot over a
+window view instead of an explicit im2col, one reduction over the window axes instead of a loop
+over the taps, a running `np.where` instead of `argmax`), timed in this process on one BLAS
+thread, their lines per output counted by the worker's own counter, and the verdict the grader's
+rule gives. In the grader both sides also pay the worker round trip, which brings the ratios
+closer to 1.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from grader import speed, suites  # noqa: E402
+from grader.worker import _LineCounter  # noqa: E402  the worker's counter, run in this process
 
 
 def _padded(x, p, value=0.0):
@@ -120,14 +126,35 @@ def max_rel_err(got, want) -> float:
     return max(float(np.max(np.abs(g - w)) / np.max(np.abs(w))) for g, w in pairs)
 
 
+def count(idiom, case) -> tuple[int, int, bool]:
+    """Python lines the idiom runs, output elements, np.einsum without optimize: on `case`."""
+    with _LineCounter() as counter:
+        value = idiom(*case.args, **case.kwargs)
+    items = value if isinstance(value, tuple) else (value,)
+    return counter.lines, sum(v.size for v in items), counter.einsum_unoptimized
+
+
+def lines_per_output(slug: str, function: str, idiom) -> tuple[float, bool]:
+    """As the grader counts them: per extra output element, between the function's first scored
+    case and that case with its batch doubled (a call's fixed lines do not count)."""
+    case = speed._small_case(slug, function)
+    small, large = count(idiom, case), count(idiom, speed._doubled(case))
+    return max(large[0] - small[0], 0) / (large[1] - small[1]), small[2] or large[2]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of each (default 3)")
+    parser.add_argument("--function", action="append", metavar="NAME",
+                        help="only the idioms of this function (repeatable)")
     options = parser.parse_args()
-    print(f"| function | idiom | model answer ms | idiom ms | ratio (loops note above "
-          f"{speed.LOOPS_RATIO:g}) |")
-    print("|---|---|---:|---:|---:|")
+    print(f"| function | idiom | model answer ms | idiom ms | ratio (slower above "
+          f"{speed.SLOWER_RATIO:g}) | Python lines per output (loops at "
+          f"{speed.LOOPS_LINES_PER_OUTPUT:g}) | the grader's verdict |")
+    print("|---|---|---:|---:|---:|---:|---|")
     for slug, function, idiom in IDIOMS:
+        if options.function and function not in options.function:
+            continue
         case = next(c for c in suites.get(slug).performance if c.function == function)
         reference = getattr(suites.get(slug).reference, function)
         want = reference(*case.args, **case.kwargs)
@@ -136,9 +163,10 @@ def main() -> None:
             raise SystemExit(f"{idiom.__name__}: disagrees with the model answer ({err:.1e})")
         ref_s = best_seconds(partial(reference, *case.args, **case.kwargs), options.repeats)
         alt_s = best_seconds(partial(idiom, *case.args, **case.kwargs), options.repeats)
+        lines, einsum = lines_per_output(slug, function, idiom)
+        text = speed.verdict(alt_s / ref_s, lines, einsum)[0]
         print(f"| {function} | `{idiom.__name__}` | {ref_s * 1e3:.2f} | {alt_s * 1e3:.2f} | "
-              f"{alt_s / ref_s:.1f} |", flush=True)
-
+              f"{alt_s / ref_s:.1f} | {lines:.3f} | {text} |", flush=True)
 
 if __name__ == "__main__":
     main()
