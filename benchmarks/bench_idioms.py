@@ -3,11 +3,12 @@
 Usage: python benchmarks/bench_idioms.py [--repeats 3] [--function NAME]
 
 The grader's speed feedback (`grader.speed.verdict`) divides a learner's time by the model answer's
-on each suite's PERFORMANCE case, but the `python-loops` note is not decided by that ratio: it
-needs `grader.speed.LOOPS_LINES_PER_OUTPUT` Python lines or more per extra output element, counted
-on the function's first scored case and on it with the batch doubled. A loop-free answer above
-`grader.speed.SLOWER_RATIO` is told it is slower (`slow-einsum` when np.einsum ran without
-`optimize`). A correct answer in any idiom an interviewer accepts must never get the loops note:
+on each suite's PERFORMANCE case: above `grader.speed.SLOWER_RATIO` there is a note, and that
+ratio alone decides it. The Python lines the worker counts only word it: `python-loops` needs
+`grader.speed.LOOPS_LINES_PER_OUTPUT` lines or more per extra output element, counted on the
+function's first scored case and on it with the batch doubled; a loop-free answer is told it is
+slower (`slow-einsum` when np.einsum ran without `optimize`). A correct answer in any idiom an
+interviewer accepts must never get the loops note:
 this prints, side by side, the model answer and a few such idioms (einsum or tensordot over a
 window view instead of an explicit im2col, one reduction over the window axes instead of a loop
 over the taps, a running `np.where` instead of `argmax`), timed in this process on one BLAS

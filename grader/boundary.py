@@ -46,7 +46,6 @@ class CallOutcome:
     timed_out: bool = False
     error: dict = field(default_factory=dict)
     modified: tuple[int | str, ...] = ()
-    elapsed: float = 0.0
     # counted in the learner's process, so feedback only (never a verdict): Python lines the
     # learner's code ran, and whether np.einsum was called without `optimize`
     lines: int | None = None
@@ -304,9 +303,8 @@ class WorkerSession:
                 name: state if state in ("ok", "missing", "not callable") else "missing"
                 for name, state in ((n, defined.get(n)) for n in self.functions)})
         value = wire.decode(header["value"], blobs)
-        elapsed, reshaped, lines = header.get("elapsed"), header.get("reshaped"), header.get("lines")
+        reshaped, lines = header.get("reshaped"), header.get("lines")
         return CallOutcome("value", value=value,
-                           elapsed=float(elapsed) if isinstance(elapsed, (int, float)) else 0.0,
                            modified=tuple(reshaped[:64]) if isinstance(reshaped, list) else (),
                            lines=lines if type(lines) is int else None,
                            einsum_unoptimized=header.get("einsum_unoptimized") is True)

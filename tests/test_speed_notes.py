@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader import exercises, grade
+from grader import exercises, grade, speed
 from tests.conftest import ROOT
 
 SPEED = ROOT / "tests" / "submissions" / "speed" / "conv_forward"
@@ -34,3 +34,13 @@ def test_sliding_window_answer_gets_no_note_about_loops_or_einsum():
     perf, speed = _speed(SPEED / "sliding-window.py")
     assert speed.python_lines_per_output < 0.5
     assert perf.diagnosis is None and speed.note != "python-loops"
+
+
+def test_the_grader_clock_decides_the_note_and_the_line_count_only_words_it():
+    """Whatever the learner's worker counts (lines, np.einsum), far slower than the reference is a
+    note, and on par is none: the count picks `python-loops` over `slow`, nothing more."""
+    for lines, einsum in ((None, False), (0.0, False), (0.0, True), (7.0, False)):
+        text, slug = speed.verdict(40.0, lines, einsum)
+        assert text != speed.verdict(1.0, lines, einsum)[0]
+        assert (slug == "python-loops") == (lines == 7.0)
+        assert speed.verdict(1.0, lines, einsum) == ("on par with the vectorized reference", None)
