@@ -182,7 +182,7 @@ class Phases:
             (runner, "run_cases"): "  hidden suite (run_cases, incl. diagnosis)",
             (suites, "get"): "    assemble the suite (cases, variants, reference, extras)",
             (speed, "measure"): "  speed feedback (speed.measure)",
-            (speed, "_reference_run"): "    time the reference (once per process)",
+            (speed, "_reference_runs"): "    time the reference (once per process)",
             (sandbox, "bwrap"): "probe bubblewrap (once per process)",
             (kernel, "_shutdown"): "kernel shutdown and cleanup",
         }

@@ -42,23 +42,25 @@ BUDGET_S = 2.0
 
 
 @cache
-def _reference_run(slug: str, case_id: str, limits: Limits) \
-        -> tuple[float | None, tuple[runner.Expected, ...]]:
-    """The reference's time on a medium case and its answers to the timed calls' inputs, from a
-    worker of its own (no learner code runs there), once per process: a batch compares every
-    submission with the same time and judges its timed answers against these."""
-    case = next(c for c in suites.get(slug).performance if c.id == case_id)
+def _reference_runs(slug: str, limits: Limits) \
+        -> dict[str, tuple[float | None, tuple[runner.Expected, ...]]]:
+    """Per medium case, the reference's time and its answers to the timed calls' inputs, from
+    one worker of its own (no learner code runs there), once per process: a batch compares
+    every submission with the same time and judges its timed answers against these."""
+    cases = suites.get(slug).performance
     path = Path(inspect.getfile(suites.get(slug).reference))
     load = {"source": path.read_text(), "filename": "reference"}
-    with WorkerSession(load, [case.function], limits) as session:
-        seconds, values, _ = _timed(session, slug, case, limits.call_timeout_s)
-    return seconds, tuple(runner.returned(v) for v in values)
+    runs = {}
+    with WorkerSession(load, list(dict.fromkeys(c.function for c in cases)), limits) as session:
+        for case in cases:
+            seconds, values, _ = _timed(session, slug, case, limits.call_timeout_s)
+            runs[case.id] = seconds, tuple(runner.returned(v) for v in values)
+    return runs
 
 
 def time_reference(exercise: Exercise) -> None:
     """Time the reference on every medium case now, so that no submission waits for it."""
-    for case in suites.get(exercise.slug).performance:
-        _reference_run(exercise.slug, case.id, exercise.limits)
+    _reference_runs(exercise.slug, exercise.limits)
 
 
 def fresh(case: Case) -> Case:
@@ -68,7 +70,7 @@ def fresh(case: Case) -> Case:
 
     def renew(arg):
         if isinstance(arg, np.ndarray) and arg.dtype.kind == "f":
-            return rng.standard_normal(arg.shape).astype(arg.dtype)
+            return rng.uniform(-1.0, 1.0, arg.shape).astype(arg.dtype, copy=False)
         return arg
 
     return dataclasses.replace(case, args=tuple(renew(a) for a in case.args),
@@ -198,7 +200,7 @@ def measure(exercise: Exercise, session: WorkerSession, results: list[TestResult
         left = deadline - time.monotonic()
         if not mine or any(r.status != "passed" for r in mine) or left < 1.0:
             continue
-        reference, answers = _reference_run(exercise.slug, case.id, exercise.limits)
+        reference, answers = _reference_runs(exercise.slug, exercise.limits)[case.id]
         learner, _, failed = _timed(session, exercise.slug, case,
                                     min(exercise.limits.call_timeout_s, left), exercise, answers)
         if failed is not None:
