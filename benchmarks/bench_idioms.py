@@ -149,7 +149,7 @@ def main() -> None:
     parser.add_argument("--function", action="append", metavar="NAME",
                         help="only the idioms of this function (repeatable)")
     options = parser.parse_args()
-    print(f"| function | idiom | model answer ms | idiom ms | ratio (slower above "
+    print(f"| function | idiom | model answer ms | idiom ms | ratio (a note above "
           f"{speed.SLOWER_RATIO:g}) | Python lines per output (loops at "
           f"{speed.LOOPS_LINES_PER_OUTPUT:g}) | the grader's verdict |")
     print("|---|---|---:|---:|---:|---:|---|")
