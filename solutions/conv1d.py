@@ -50,13 +50,16 @@ def conv1d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
 
     y[n, f, i] = b[f] + sum_{c,k} w[f, c, k] * xpad[n, c, i*s + k*d]; padding int, 'valid', 'same'.
     """
+    for name, arr in (("x", x), ("w", w), ("b", b)):
+        if arr is not None and not (isinstance(arr, np.ndarray) and arr.dtype.kind == "f"):
+            got = arr.dtype if isinstance(arr, np.ndarray) else type(arr).__name__
+            raise ValueError(f"conv1d takes float32 or float64 arrays, got {name} of {got}")
     N, C, L = x.shape
     F, Cw, K = w.shape
-    for name, arr in (("x", x), ("w", w), ("b", b)):
-        if arr is not None and not np.issubdtype(arr.dtype, np.floating):
-            raise ValueError(f"conv1d takes float32 or float64 arrays, got {name} of dtype {arr.dtype}")
     if Cw != C:
         raise ValueError(f"w has {Cw} input channels, x has C = {C}")
+    if b is not None and b.shape != (F,):
+        raise ValueError(f"b must have shape (F,) = ({F},) or be None, got {b.shape}")
     s, d = single(stride, "stride"), single(dilation, "dilation")
     before, after = pads(padding, K, s, d)
     L_out = output_size(L, K, s, (before, after), d)

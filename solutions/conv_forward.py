@@ -29,12 +29,12 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Int
 
     out[n, f, i, j] = b[f] + sum_{c,u,v} w[f, c, u, v] * xpad[n, c, i*sh + u, j*sw + v]
     """
+    for name, arr in (("x", x), ("w", w), ("b", b)):
+        if arr is not None and not (isinstance(arr, np.ndarray) and arr.dtype.kind == "f"):
+            got = arr.dtype if isinstance(arr, np.ndarray) else type(arr).__name__
+            raise ValueError(f"conv_forward takes float32 or float64 arrays, got {name} of {got}")
     N, C, H, W = x.shape
     F, Cw, KH, KW = w.shape
-    for name, arr in (("x", x), ("w", w), ("b", b)):
-        if arr is not None and not np.issubdtype(arr.dtype, np.floating):
-            raise ValueError(f"conv_forward takes float32 or float64 arrays, got {name} of dtype "
-                             f"{arr.dtype}")
     if Cw != C:
         raise ValueError(f"w has {Cw} input channels, x has C = {C}")
     if b is not None and b.shape != (F,):

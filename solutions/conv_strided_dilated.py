@@ -31,8 +31,11 @@ def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, stride: In
     out[n,f,i,j] = b[f] + sum_{c in group(f),u,v} w[f,c-g0,u,v] * xpad[n,c,i*sh+u*dh,j*sw+v*dw],
     g = f // (F // groups), group(f) = input channels [g*C/groups, (g+1)*C/groups), g0 = g*C/groups.
     """
+    check_floats("conv2d", x=x, w=w, b=b)
     N, C, H, W = x.shape
     F, Cg, KH, KW = w.shape
+    if b is not None and b.shape != (F,):
+        raise ValueError(f"b must have shape (F,) = ({F},) or be None, got {b.shape}")
     s, d, pads, (H_out, W_out) = geometry(x.shape, w.shape, stride, padding, dilation, groups)
     cols = im2col(x, (KH, KW), s, d, pads, groups)  # (N, G, Cg*KH*KW, H_out*W_out)
     w_g = w.reshape(groups, F // groups, Cg * KH * KW).astype(x.dtype)  # (G, F/G, Cg*KH*KW)
@@ -50,6 +53,7 @@ def conv2d_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntO
     db sums dout over every filter (even if the forward had no bias); dw[f, c, u, v] and dx follow
     the forward's index map xpad[n, g0 + c, i*sh + u*dh, j*sw + v*dw], dx with the padding cropped.
     """
+    check_floats("conv2d_backward", dout=dout, x=x, w=w)
     N, C, H, W = x.shape
     F, Cg, KH, KW = w.shape
     G = groups
@@ -87,6 +91,14 @@ def im2col(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
     win = win.reshape(N, groups, C // groups, H_out, W_out, KH, KW)  # still a view: C split
     return win.transpose(0, 1, 2, 5, 6, 3, 4).reshape(N, groups, C // groups * KH * KW,
                                                        H_out * W_out)  # the copy
+
+
+def check_floats(function: str, **arrays: np.ndarray | None) -> None:
+    """ValueError unless each array given is a float32 or float64 ndarray (None is let through)."""
+    for name, arr in arrays.items():
+        if arr is not None and not (isinstance(arr, np.ndarray) and arr.dtype.kind == "f"):
+            got = arr.dtype if isinstance(arr, np.ndarray) else type(arr).__name__
+            raise ValueError(f"{function} takes float32 or float64 arrays, got {name} of {got}")
 
 
 def geometry(x_shape: tuple[int, ...], w_shape: tuple[int, ...], stride: IntOrPair,

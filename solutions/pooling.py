@@ -27,19 +27,21 @@ def output_size(size: int, kernel: int, stride: int = 1, padding: int | tuple[in
 def max_pool_forward(x: np.ndarray, kernel_size: IntOrPair, stride: IntOrPair | None = None,
                      padding: IntOrPair = 0) -> np.ndarray:
     """x (N, C, H, W) -> out (N, C, H_out, W_out), the maximum of each window; padding is -inf."""
+    check_floats("max_pool_forward", x=x)
     (KH, KW), s, p, _ = geometry(x.shape, kernel_size, stride, padding)
     win = windows(x, (KH, KW), s, p, -np.inf)  # (N, C, H_out, W_out, KH, KW): -inf never wins
     # one elementwise maximum per tap: numpy reduces long rows far faster than 2x2 windows
-    out = win[..., 0, 0].copy()  # (N, C, H_out, W_out), the running maximum
+    out = win[..., 0, 0]  # (N, C, H_out, W_out), the running maximum
     for u in range(KH):
         for v in range(KW):
-            np.maximum(out, win[..., u, v], out=out)  # in place: no new array per tap
+            out = np.maximum(out, win[..., u, v])  # (N, C, H_out, W_out)
     return out
 
 
 def max_pool_backward(dout: np.ndarray, x: np.ndarray, kernel_size: IntOrPair,
                       stride: IntOrPair | None = None, padding: IntOrPair = 0) -> np.ndarray:
     """dx (N, C, H, W): each window's dout goes wholly to its first maximum in row-major order."""
+    check_floats("max_pool_backward", dout=dout, x=x)
     N, C, H, W = x.shape
     (KH, KW), (sh, sw), (ph, pw), (H_out, W_out) = geometry(x.shape, kernel_size, stride, padding)
     check_dout(dout, (N, C, H_out, W_out))
@@ -59,6 +61,7 @@ def max_pool_backward(dout: np.ndarray, x: np.ndarray, kernel_size: IntOrPair,
 def avg_pool_forward(x: np.ndarray, kernel_size: IntOrPair, stride: IntOrPair | None = None,
                      padding: IntOrPair = 0, count_include_pad: bool = True) -> np.ndarray:
     """x (N, C, H, W) -> out (N, C, H_out, W_out): window sum over zero padding / divisor."""
+    check_floats("avg_pool_forward", x=x)
     (KH, KW), s, p, _ = geometry(x.shape, kernel_size, stride, padding)
     win = windows(x, (KH, KW), s, p, 0)  # (N, C, H_out, W_out, KH, KW)
     total = np.zeros(win.shape[:4], x.dtype)  # (N, C, H_out, W_out)
@@ -72,6 +75,7 @@ def avg_pool_backward(dout: np.ndarray, x_shape: tuple[int, int, int, int],
                       kernel_size: IntOrPair, stride: IntOrPair | None = None,
                       padding: IntOrPair = 0, count_include_pad: bool = True) -> np.ndarray:
     """dx of shape x_shape (N, C, H, W): each window spreads dout / divisor over its cells."""
+    check_floats("avg_pool_backward", dout=dout)
     N, C, H, W = x_shape
     (KH, KW), (sh, sw), (ph, pw), (H_out, W_out) = geometry(x_shape, kernel_size, stride, padding)
     check_dout(dout, (N, C, H_out, W_out))
@@ -97,6 +101,14 @@ def divisor(x_shape: tuple[int, ...], k: tuple[int, int], s: tuple[int, int], p:
     ones = np.ones((1, 1, *x_shape[2:]), dtype)  # (1, 1, H, W)
     fill = 1 if count_include_pad else 0  # count the padding cells too, or not
     return windows(ones, k, s, p, fill).sum(axis=(4, 5))[0, 0]  # (H_out, W_out)
+
+
+def check_floats(function: str, **arrays: np.ndarray) -> None:
+    """ValueError unless each array given is a float32 or float64 ndarray."""
+    for name, arr in arrays.items():
+        if not (isinstance(arr, np.ndarray) and arr.dtype.kind == "f"):
+            got = arr.dtype if isinstance(arr, np.ndarray) else type(arr).__name__
+            raise ValueError(f"{function} takes float32 or float64 arrays, got {name} of {got}")
 
 
 def check_dout(dout: np.ndarray, expected: tuple[int, int, int, int]) -> None:

@@ -31,7 +31,7 @@ def conv1d(x, w, b=None, stride=1, padding=0, dilation=1):
         y[n, f, i] = b[f] + sum_{c, k} w[f, c, k] * xpad[n, c, i * stride + k * dilation]
         L_out = (L + pad_before + pad_after - dilation * (K - 1) - 1) // stride + 1
     Raises ValueError if stride < 1, dilation < 1, padding < 0 or an unknown string,
-    padding == "same" with stride > 1, w.shape[1] != C, L_out < 1, or x, w or b is not a float
-    array (integer inputs are outside the layer's contract: no silent cast).
+    padding == "same" with stride > 1, w.shape[1] != C, b.shape != (F,), L_out < 1, or x, w or b
+    is not a float array (integer inputs are outside the layer's contract: no silent cast).
     """
     raise NotImplementedError("implement conv1d")

@@ -19,7 +19,8 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
         H_out = (H + pad_top + pad_bottom - dil_h * (KH - 1) - 1) // sh + 1   (likewise W_out)
     Raises ValueError if a stride or dilation is < 1, a padding is < 0 or an unknown string,
     "same" comes with a stride other than 1, groups < 1, C % groups or F % groups is non-zero,
-    w.shape[1] != C // groups, or H_out < 1 or W_out < 1.
+    w.shape[1] != C // groups, b.shape != (F,), H_out < 1 or W_out < 1, or x, w or b is not a
+    float array (integer inputs are outside the contract: no silent cast).
     """
     raise NotImplementedError("implement conv2d")
 

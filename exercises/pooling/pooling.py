@@ -12,8 +12,8 @@ def max_pool_forward(x, kernel_size, stride=None, padding=0):
     Returns out: (N, C, H_out, W_out), dtype of x, with
         out[n, c, i, j] = max_{u, v} xpad[n, c, i * sh + u, j * sw + v]
         H_out = (H + 2 * ph - KH) // sh + 1,   W_out = (W + 2 * pw - KW) // sw + 1
-    Raises ValueError if a kernel size or stride is < 1, a padding is < 0 or > K // 2, or
-    H_out < 1 or W_out < 1.
+    Raises ValueError if a kernel size or stride is < 1, a padding is < 0 or > K // 2,
+    H_out < 1 or W_out < 1, or x is not a float array (integer inputs are outside the contract).
     """
     raise NotImplementedError("implement max_pool_forward")
 
@@ -43,8 +43,8 @@ def avg_pool_forward(x, kernel_size, stride=None, padding=0, count_include_pad=T
     Returns out: (N, C, H_out, W_out), dtype of x, with
         out[n, c, i, j] = sum_{u, v} xpad[n, c, i * sh + u, j * sw + v] / divisor[i, j]
         H_out = (H + 2 * ph - KH) // sh + 1,   W_out = (W + 2 * pw - KW) // sw + 1
-    Raises ValueError if a kernel size or stride is < 1, a padding is < 0 or > K // 2, or
-    H_out < 1 or W_out < 1.
+    Raises ValueError if a kernel size or stride is < 1, a padding is < 0 or > K // 2,
+    H_out < 1 or W_out < 1, or x is not a float array (integer inputs are outside the contract).
     """
     raise NotImplementedError("implement avg_pool_forward")
 

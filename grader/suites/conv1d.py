@@ -89,7 +89,11 @@ CASES: tuple[Case, ...] = (
     Case("convolve-python-lists", "convolve1d", ([3, -1, 4, 1, 5, -9, 2], [2, 7, -1, 8]),
          {"mode": "same"}, 1, "edge"),
     Case("conv1d-int-input-float-weights-raises", "conv1d",
-         (randint((2, 3, 9), 2230), np.full((4, 3, 3), 0.5)), {}, 1, "edge", "ValueError"),
+         (randint((2, 3, 9), 2230), np.full((4, 3, 3), 0.5)), {}, 0.5, "edge", "ValueError"),
+    # b is (F,) or None: a (1,) bias must not broadcast over the F filters (edge)
+    Case("conv1d-bias-shape1-raises", "conv1d",
+         (randn((2, 3, 9), 2240), randn((4, 3, 3), 2241), randn((1,), 2242)), {}, 0.5, "edge",
+         "ValueError"),
     # L + 2p - K = -1 with stride 2: floor gives no output, int() truncation toward zero gives one
     layer("conv1d-int-truncation-kernel-past-input-raises", (2, 3, 5), (4, 3, 6), 2220, 1, "edge",
           raises="ValueError", stride=2),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.cases import Case, Layout, Tier, onehot, randn
+from grader.cases import Case, Layout, Tier, onehot, randint, randn
 
 # Names of the arrays `conv2d_backward` returns, for the failure messages.
 RETURNS = {"conv2d_backward": ("dx", "dw", "db")}
@@ -92,12 +92,12 @@ CASES: tuple[Case, ...] = (
         stride=(1, 2), dilation=(2, 1)),
     # 'same' (even kernels, with dilation) and 'valid'; probes, layouts, invalid arguments (edge)
     fwd("fwd-same-even-kernel", (2, 3, 7, 9), (4, 3, 4, 2), 5210, 2, "edge", padding="same"),
-    fwd("fwd-same-even-kernel-dilated", (2, 3, 7, 9), (4, 3, 2, 4), 5220, 2, "edge",
+    fwd("fwd-same-even-kernel-dilated", (2, 3, 7, 9), (4, 3, 2, 4), 5220, 1, "edge",
         padding="same", dilation=(3, 2)),
     fwd("fwd-valid-dilation2", (2, 3, 7, 9), (4, 3, 3, 2), 5230, 1, "edge", padding="valid",
         dilation=2),
     bwd("bwd-same-even-kernel", (2, 3, 7, 9), (4, 3, 4, 2), 5240, 2, "edge", padding="same"),
-    bwd("bwd-same-even-kernel-dilated", (2, 3, 7, 9), (4, 3, 2, 4), 5250, 2, "edge",
+    bwd("bwd-same-even-kernel-dilated", (2, 3, 7, 9), (4, 3, 2, 4), 5250, 1, "edge",
         padding="same", dilation=(3, 2)),
     bwd("bwd-valid-dilation2", (2, 3, 7, 9), (4, 3, 3, 2), 5260, 2, "edge", padding="valid",
         dilation=2),
@@ -121,6 +121,13 @@ CASES: tuple[Case, ...] = (
         raises="ValueError", padding="same", stride=(1, 2)),
     bwd("bwd-dout-batch1-raises", (2, 3, 7, 9), (4, 3, 3, 2), 5360, 1, "edge", dout="batch1",
         raises="ValueError", stride=(2, 1), dilation=2),
+    # integer inputs are outside the contract; b is (F,) or None, never broadcast (edge)
+    Case("fwd-int-input-float-weights-raises", "conv2d",
+         (randint((2, 3, 7, 9), 5390), np.full((4, 3, 3, 2), 0.5), randn((4,), 5392)), {}, 1,
+         "edge", "ValueError"),
+    Case("fwd-bias-shape1-raises", "conv2d",
+         (randn((2, 3, 7, 9), 5400), randn((4, 3, 3, 2), 5401), randn((1,), 5402)), {}, 1, "edge",
+         "ValueError"),
     fwd("fwd-stride0-raises", (2, 3, 7, 9), (4, 3, 3, 2), 5360, 1, "edge",
         raises="ValueError", stride=(1, 0)),
     fwd("fwd-dilation0-raises", (2, 3, 7, 9), (4, 3, 3, 2), 5370, 1, "edge",

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from grader.cases import Case, Layout, Tier, negative, randn, ties
+from grader.cases import Case, Layout, Tier, negative, randint, randn, ties
 
 MAX_FWD, MAX_BWD = "max_pool_forward", "max_pool_backward"
 AVG_FWD, AVG_BWD = "avg_pool_forward", "avg_pool_backward"
@@ -40,6 +40,11 @@ def pool(case_id: str, function: str, make: Callable[..., np.ndarray], x_shape: 
     dout = randn(out_shape(x_shape, k, **kwargs), seed + 1, dtype)
     args = {MAX_FWD: (x, k), AVG_FWD: (x, k), MAX_BWD: (dout, x, k), AVG_BWD: (dout, x_shape, k)}
     return Case(case_id, function, args[function], kwargs, points, tier, raises, layout, readonly)
+
+
+def integers(shape: tuple[int, ...], seed: int, dtype: str = "float64") -> np.ndarray:
+    """Small int64 values whatever `dtype` asks for: an input outside the pooling contract."""
+    return randint(shape, seed)
 
 
 def wrong_dout(case: Case) -> Case:
@@ -133,14 +138,19 @@ CASES: tuple[Case, ...] = (
     pool("avg-bwd-readonly-strided", AVG_BWD, randn, (2, 3, 7, 9), 6750, 1, "edge", k=3,
          stride=2, padding=1, layout="strided", readonly=True),
     # padding larger than half the kernel (edge)
-    pool("max-fwd-padding-too-large-raises", MAX_FWD, randn, (2, 3, 8, 6), 6810, 1, "edge",
+    pool("max-fwd-padding-too-large-raises", MAX_FWD, randn, (2, 3, 8, 6), 6810, 0.5, "edge",
          raises="ValueError", padding=2),
     pool("max-bwd-padding-too-large-raises", MAX_BWD, randn, (2, 3, 8, 6), 6820, 1, "edge",
          raises="ValueError", k=(3, 2), padding=(1, 2)),
-    pool("avg-fwd-padding-too-large-raises", AVG_FWD, randn, (2, 3, 8, 6), 6830, 1, "edge",
+    pool("avg-fwd-padding-too-large-raises", AVG_FWD, randn, (2, 3, 8, 6), 6830, 0.5, "edge",
          raises="ValueError", k=3, padding=2),
     pool("avg-bwd-padding-too-large-raises", AVG_BWD, randn, (2, 3, 8, 6), 6840, 1, "edge",
          raises="ValueError", k=(2, 3), padding=(2, 1)),
+    # integer inputs are outside the contract: a clear ValueError, not numpy's -inf overflow (edge)
+    pool("max-fwd-int-input-raises", MAX_FWD, integers, (2, 3, 6, 6), 6870, 0.5, "edge",
+         raises="ValueError", k=3, stride=1, padding=1),
+    pool("avg-fwd-int-input-raises", AVG_FWD, integers, (2, 3, 6, 6), 6880, 0.5, "edge",
+         raises="ValueError"),
     # a dout of the right size but the wrong shape (H_out and W_out swapped) (edge)
     wrong_dout(pool("max-bwd-dout-transposed-raises", MAX_BWD, randn, (2, 3, 8, 6), 6850, 0.5,
                     "edge", raises="ValueError")),

@@ -64,6 +64,10 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     """
     x = np.asarray(x)
     w = np.asarray(w)
+    if x.dtype.kind != "f" or w.dtype.kind != "f":
+        raise ValueError(f"x and w must be float arrays, got {x.dtype} and {w.dtype}")
+    if b is not None and np.shape(b) != (w.shape[0],):
+        raise ValueError(f"b must have shape ({w.shape[0]},), got {np.shape(b)}")
     pads, (out_h, out_w), (sh, sw), (dh, dw_), (eh, ew) = _setup(
         x, w, stride, padding, dilation, groups
     )

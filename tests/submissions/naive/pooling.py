@@ -45,6 +45,8 @@ def _check_dout(dout, x_shape, out_size):
 def max_pool_forward(x, kernel_size, stride=None, padding=0):
     """Max pooling: x (N, C, H, W) -> out (N, C, H_out, W_out); the padding is -inf."""
     x = np.asarray(x)
+    if x.dtype.kind != "f":
+        raise ValueError(f"x must be a float array, got {x.dtype}")
     (kh, kw), (sh, sw), (ph, pw), (out_h, out_w) = _setup(x.shape, kernel_size, stride, padding)
     xpad = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
     out = np.zeros((x.shape[0], x.shape[1], out_h, out_w), dtype=x.dtype)
@@ -90,6 +92,8 @@ def _divisors(x_shape, kernel, stride, pad, out_size, count_include_pad):
 def avg_pool_forward(x, kernel_size, stride=None, padding=0, count_include_pad=True):
     """Average pooling with zero padding: x (N, C, H, W) -> out (N, C, H_out, W_out)."""
     x = np.asarray(x)
+    if x.dtype.kind != "f":
+        raise ValueError(f"x must be a float array, got {x.dtype}")
     kernel, strides, pads, out_size = _setup(x.shape, kernel_size, stride, padding)
     (kh, kw), (sh, sw), (ph, pw), (out_h, out_w) = kernel, strides, pads, out_size
     divisors = _divisors(x.shape, kernel, strides, pads, out_size, count_include_pad)
