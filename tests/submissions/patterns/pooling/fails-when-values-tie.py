@@ -14,6 +14,8 @@ def max_pool_forward(x, kernel_size, stride=None, padding=0):
     ph, pw = _pair(padding)
     if ph > KH // 2 or pw > KW // 2:
         raise ValueError("padding must be at most half the kernel size")
+    if x.dtype.kind != "f":
+        raise ValueError(f"x must be a float array, got {x.dtype}")
     xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
     win = sliding_window_view(xp, (KH, KW), axis=(2, 3))[:, :, ::sh, ::sw]
     top = win.max(axis=(-2, -1), keepdims=True)
