@@ -26,7 +26,7 @@ def convolve1d(a: np.ndarray, v: np.ndarray, mode: str = "full") -> np.ndarray:
 
     Lengths: full N+M-1, same max(N, M), valid max(N, M) - min(N, M) + 1; dtype result_type(a, v).
     """
-    a, v = np.asarray(a), np.asarray(v)  # Python lists too, as np.convolve takes them
+    a, v = np.asarray(a), np.asarray(v)  # (N,), (M,): Python lists too, as np.convolve takes them
     if a.ndim != 1 or v.ndim != 1 or a.size == 0 or v.size == 0:
         raise ValueError(f"a and v must be non-empty 1-D arrays, got shapes {a.shape}, {v.shape}")
     if mode not in ("full", "same", "valid"):

@@ -44,10 +44,10 @@ def conv_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntOrP
     x, w = x.astype(dout.dtype), w.astype(dout.dtype)  # float32 stays float32 throughout
     xp = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))  # (N, C, Hp, Wp)
     win = sliding_window_view(xp, (KH, KW), axis=(2, 3))[:, :, ::sh, ::sw]  # (N, C, H_out, W_out, KH, KW)
-    cols = win.transpose(0, 1, 4, 5, 2, 3).reshape(N, C * KH * KW, H_out * W_out)  # im2col
+    cols = win.transpose(0, 1, 4, 5, 2, 3).reshape(N, C * KH * KW, H_out * W_out)  # (N, C*KH*KW, P): im2col
     g = dout.reshape(N, F, H_out * W_out)  # (N, F, P), P = H_out*W_out
     db = g.sum(axis=(0, 2))  # (F,)
-    dw = (g @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(F, C, KH, KW)  # summed over n and p
+    dw = (g @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(F, C, KH, KW)  # (F, C, KH, KW): n, p summed
     dcols = w.reshape(F, C * KH * KW).T @ g  # (C*KH*KW, F) @ (N, F, P) -> (N, C*KH*KW, P)
     dcols = dcols.reshape(N, C, KH, KW, H_out, W_out)  # each tap's share of dxpad
     dxp = np.zeros_like(xp)  # (N, C, Hp, Wp)

@@ -68,7 +68,7 @@ def conv2d_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntO
     db = g.sum(axis=(0, 3)).reshape(F)  # (F,)
     dw = (g @ cols.transpose(0, 1, 3, 2)).sum(axis=0)  # (G, F/G, Cg*KH*KW): summed over n and p
     w_g = w.reshape(G, F // G, Cg * KH * KW)  # (G, F/G, Cg*KH*KW)
-    dcols = (w_g.transpose(0, 2, 1) @ g).reshape(N, C, KH, KW, H_out, W_out)  # each tap's share
+    dcols = (w_g.transpose(0, 2, 1) @ g).reshape(N, C, KH, KW, H_out, W_out)  # (N, C, KH, KW, H_out, W_out)
     (top, bottom), (left, right) = pads
     dxp = np.zeros((N, C, H + top + bottom, W + left + right), dout.dtype)  # (N, C, Hp, Wp)
     for u in range(KH):  # scatter each tap's share back onto the cells it read
