@@ -5,12 +5,13 @@ started in a scratch directory with a cleaned environment and the worker's resou
 cells run with nbclient, a time limit each and a budget for the whole notebook; a cell that times
 out is interrupted, a kernel that dies or hangs ends the run. The learner's cell errors are taken
 from the execute replies, not from outputs the learner's code could suppress. Every kernel has its
-own event loop, thread and ZMQ context, with a cap on each message part and a low queue limit, and
-the client keeps no output and no widget state, so one notebook's traffic can neither fill the
-grader's memory nor delay another notebook. The exercise's forbidden functions are withheld
-before the kernel starts (`worker.withhold`), as in a `.py` worker. Afterwards the
-kernel serves its namespace to the grader over a Unix socket with the same data-only protocol
-as a `.py` worker (`worker.serve_socket`); verdicts are made in the grader, as for `.py` files.
+own event loop, thread and ZMQ context, with a cap on each message part and a low queue limit; the
+client decodes only the messages it waits for, and keeps no output and no widget state, so one
+notebook's traffic can neither fill the grader's memory nor delay another notebook. The exercise's
+forbidden functions are withheld before the kernel starts (`worker.withhold`), as in a `.py`
+worker. Afterwards the kernel serves its namespace to the grader over a Unix socket with the same
+data-only protocol as a `.py` worker (`worker.serve_socket`); verdicts are made in the grader, as
+for `.py` files.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import zmq
 import zmq.asyncio
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.session import Session
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionComplete, DeadKernelError
 from traitlets import default
@@ -85,6 +87,13 @@ _TRACE_CAP = 4000
 # grader hold. Outputs are never kept; an honest notebook's messages are far smaller.
 MAX_MESSAGE_PART = 4 * 2**20
 QUEUED_MESSAGES = 16
+# What the grader decodes of a message: the frames it reads, within these sizes (an honest
+# header is under 1 KiB, a status message's content under 100 bytes).
+MAX_HEADER_PART = 16 * 2**10
+MAX_CONTENT_READ = 256 * 2**10
+# The only messages whose content the grader reads: the end of a cell, and the replies.
+_READ = frozenset({"status", "execute_reply", "kernel_info_reply", "shutdown_reply",
+                   "interrupt_reply"})
 T = TypeVar("T")
 
 
@@ -94,6 +103,39 @@ def is_check_cell(cell: dict) -> bool:
     tags = cell.get("metadata", {}).get("tags", [])
     return bool({"convgrade-check", "convgrade-questions"} & set(tags)) or \
         "grader.notebook import check" in cell.get("source", "")
+
+
+class _BoundedSession(Session):
+    """Decodes only what the grader reads of a kernel's messages, within fixed sizes. Any other
+    message is dropped after its header, unverified and undecoded: a flood of large messages,
+    or of JSON quick to send and slow to decode, costs the grader's threads (which share one
+    interpreter lock) a small header each. An oversized reply is a failed cell."""
+
+    def deserialize(self, msg_list, content=True, copy=True):  # noqa: D102 - jupyter_client hook
+        if not copy:
+            msg_list = [bytes(part.bytes) for part in msg_list[:5]]
+        if len(msg_list) < 5 or any(len(part) > MAX_HEADER_PART for part in msg_list[1:4]):
+            return _ignored()
+        try:
+            header = self.unpack(msg_list[1])
+        except ValueError:
+            return _ignored()
+        kind = header.get("msg_type") if isinstance(header, dict) else None
+        oversized = len(msg_list[4]) > MAX_CONTENT_READ
+        if kind not in _READ or (oversized and kind != "execute_reply"):
+            return _ignored()
+        message = super().deserialize(msg_list[:5], content=False)
+        if oversized:
+            message["content"] = {"status": "error", "ename": "ReplyTooLarge", "evalue":
+                                  f"the kernel's reply was over {MAX_CONTENT_READ // 2**10} KiB"}
+        elif content:
+            message["content"] = self.unpack(message["content"])
+        return message
+
+
+def _ignored() -> dict:
+    return {"header": {}, "msg_id": "", "msg_type": "convgrade_ignored", "parent_header": {},
+            "metadata": {}, "content": {}, "buffers": []}
 
 
 class LimitedKernelManager(AsyncKernelManager):
@@ -115,6 +157,10 @@ class LimitedKernelManager(AsyncKernelManager):
         context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_PART)
         context.setsockopt(zmq.RCVHWM, QUEUED_MESSAGES)
         return context
+
+    @default("session")
+    def _session_default(self) -> Session:
+        return _BoundedSession(parent=self)
 
     def client(self, **kwargs):  # noqa: D102 - jupyter_client hook
         return super().client(context=self.context, **kwargs)
