@@ -69,6 +69,8 @@ def _naive_conv1d(x, w, b=None, stride=1, padding=0, dilation=1):
     n_filters, w_channels, kernel = w.shape
     if w_channels != channels:
         raise ValueError(f"x has {channels} channels but w expects {w_channels}")
+    if b is not None and np.shape(b) != (n_filters,):
+        raise ValueError(f"b must have shape ({n_filters},), got {np.shape(b)}")
     if stride < 1:
         raise ValueError(f"stride must be >= 1, got {stride}")
     if dilation < 1:
