@@ -14,6 +14,7 @@ import pytest
 
 from grader import batch, exercises
 from tests.adversarial.test_corpus import CORPUS, _honest_points
+from tests.conftest import ROOT
 
 LIMITS = exercises.resolve("conv1d").limits
 # What a submission may add to the batch's time: its kernel's start, the grading after its
@@ -70,40 +71,41 @@ def _grade(folder: Path, out: Path) -> tuple[dict, float, float, float]:
 
 @pytest.mark.slow
 def test_an_iopub_flood_neither_starves_a_classmate_nor_fills_the_grader(tmp_path):
-    """adv55 floods for half its budget while a correct notebook (a little slow to start, so
-    that it runs during the flood) is graded next to it: that one scores 100/100, the batch
+    """adv57 floods for half its budget while a correct notebook (the model answer, a little slow to
+    start, so that it runs during the flood) is graded next to it: that one scores 100/100, the batch
     keeps to the budget, the grader's memory stays bounded. Before issue 12: 3.9 GiB of grader
     memory, the classmate graded in 27 s instead of 9; with every message decoded on a thread
     of its own, 320 MiB and 35 s (one interpreter lock for all the threads)."""
     folder = tmp_path / "class"
     folder.mkdir()
-    (folder / "adv55_iopub_flood.ipynb").write_bytes((CORPUS / "adv55_iopub_flood.ipynb").read_bytes())
-    honest = nbformat.read(CORPUS / "honest_notebook.ipynb", as_version=4)
-    honest.cells.insert(0, nbformat.v4.new_code_cell("import time\n\ntime.sleep(4)"))
-    nbformat.write(honest, folder / "classmate.ipynb")
+    (folder / "adv57_iopub_flood.ipynb").write_bytes((CORPUS / "adv57_iopub_flood.ipynb").read_bytes())
+    correct = nbformat.v4.new_notebook(metadata={"convgrade": {"exercise": "conv1d"}}, cells=[
+        nbformat.v4.new_code_cell("import time\n\ntime.sleep(4)"),
+        nbformat.v4.new_code_cell((ROOT / "solutions" / "conv1d.py").read_text())])
+    nbformat.write(correct, folder / "classmate.ipynb")
     results, elapsed, _, growth = _grade(folder, tmp_path / "out")
-    classmate, flood = results["classmate.ipynb"], results["adv55_iopub_flood.ipynb"]
+    classmate, flood = results["classmate.ipynb"], results["adv57_iopub_flood.ipynb"]
     assert classmate.score == classmate.max_score, (classmate.message, classmate.cell_errors)
     assert flood.status == "graded"
-    assert flood.score <= _honest_points("conv1d", ["convolve1d"])
+    assert flood.score <= _honest_points("conv1d", ["convolve1d"], [])
     assert elapsed < LIMITS.total_timeout_s + SLACK_S, f"the batch took {elapsed:.0f} s"
     assert growth < MAX_GROWTH_MIB, f"the grader's memory grew by {growth:.0f} MiB"
 
 
 @pytest.mark.slow
 def test_a_cell_slow_to_transform_costs_the_grader_no_time(tmp_path):
-    """adv56's kernel skips a cell that takes IPython's transformer a minute, then dies: the
+    """adv58's kernel skips a cell that takes IPython's transformer a minute, then dies: the
     cells that ran are replayed in a fresh worker, which transforms them within each cell's
     time limit. The grader spends seconds of CPU, the submission gets its honest part within
     its budget. Before issue 12: 70 s of the grader's CPU, 213 s in all, and 0 points."""
     folder = tmp_path / "class"
     folder.mkdir()
-    name = "adv56_cell_replay_cost.ipynb"
+    name = "adv58_cell_replay_cost.ipynb"
     (folder / name).write_bytes((CORPUS / name).read_bytes())
     results, elapsed, cpu, _ = _grade(folder, tmp_path / "out")
     result = results[name]
     assert cpu < MAX_GRADER_CPU_S, f"the grader spent {cpu:.0f} s of CPU"
     assert elapsed < LIMITS.total_timeout_s + SLACK_S, f"grading took {elapsed:.0f} s"
-    assert (result.status, result.score) == ("graded", _honest_points("conv1d", ["convolve1d"])) \
+    assert (result.status, result.score) == ("graded", _honest_points("conv1d", ["convolve1d"], [])) \
         or "could not be graded" in result.message, (result.status, result.score, result.message)
     assert [e.kind for e in result.cell_errors] == ["kernel-died"]
