@@ -106,10 +106,20 @@ def is_check_cell(cell: dict) -> bool:
 
 
 class _BoundedSession(Session):
-    """Decodes only what the grader reads of a kernel's messages, within fixed sizes. Any other
-    message is dropped after its header, unverified and undecoded: a flood of large messages,
-    or of JSON quick to send and slow to decode, costs the grader's threads (which share one
-    interpreter lock) a small header each. An oversized reply is a failed cell."""
+    """Decodes only what the grader reads of a kernel's messages, within fixed sizes: the status
+    messages and replies that answer a request of its own. Any other message is dropped after
+    its header, unverified and undecoded, so that a flood of large messages, or of JSON quick
+    to send and slow to decode, costs the grader's threads (which share one interpreter lock)
+    a small header each. An oversized reply is a failed cell."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.asked: set[str] = set()  # the ids of the requests sent: one per cell, and a few
+
+    def send(self, stream, msg_or_type, *args, **kwargs):  # noqa: D102 - jupyter_client hook
+        msg = super().send(stream, msg_or_type, *args, **kwargs)
+        self.asked.add(msg["header"]["msg_id"])
+        return msg
 
     def deserialize(self, msg_list, content=True, copy=True):  # noqa: D102 - jupyter_client hook
         if not copy:
@@ -117,12 +127,14 @@ class _BoundedSession(Session):
         if len(msg_list) < 5 or any(len(part) > MAX_HEADER_PART for part in msg_list[1:4]):
             return _ignored()
         try:
-            header = self.unpack(msg_list[1])
+            header, parent = self.unpack(msg_list[1]), self.unpack(msg_list[2])
         except ValueError:
             return _ignored()
         kind = header.get("msg_type") if isinstance(header, dict) else None
+        request = parent.get("msg_id") if isinstance(parent, dict) else None
         oversized = len(msg_list[4]) > MAX_CONTENT_READ
-        if kind not in _READ or (oversized and kind != "execute_reply"):
+        if not (isinstance(kind, str) and kind in _READ and isinstance(request, str)
+                and request in self.asked) or (oversized and kind != "execute_reply"):
             return _ignored()
         message = super().deserialize(msg_list[:5], content=False)
         if oversized:

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from jupyter_client.session import Session
 
-from grader import batch, exercises
+from grader import batch, exercises, kernel
 from tests.adversarial.test_corpus import CORPUS, _honest_points
 from tests.conftest import ROOT
 
@@ -109,3 +110,38 @@ def test_a_cell_slow_to_transform_costs_the_grader_no_time(tmp_path):
     assert (result.status, result.score) == ("graded", _honest_points("conv1d", ["convolve1d"], [])) \
         or "could not be graded" in result.message, (result.status, result.score, result.message)
     assert [e.kind for e in result.cell_errors] == ["kernel-died"]
+
+
+def test_the_grader_decodes_only_the_answers_to_its_own_requests():
+    """The client's session decodes a status message or reply only when it answers a request
+    the grader sent, and within fixed sizes; everything else a kernel sends (outputs, forged
+    replies, oversized headers) is dropped after its header, its content never decoded."""
+    grader_side, kernel_side = kernel._BoundedSession(key=b"k"), Session(key=b"k")
+    decoded: list[int] = []
+    unpack = grader_side.unpack
+    grader_side.unpack = lambda data: (decoded.append(len(data)), unpack(data))[1]
+
+    class Stream:
+        def send_multipart(self, parts, **kwargs):
+            pass
+
+    request = grader_side.send(Stream(), "execute_request", content={"code": "x = 1"})["header"]
+    slow = {"pad": [[]] * 200_000}  # 600 KB
+
+    def received(kind, content, parent=request, **header):
+        msg = kernel_side.msg(kind, content=content, parent={"header": parent})
+        msg["header"].update(header)
+        decoded.clear()
+        return grader_side.deserialize(kernel_side.serialize(msg)[1:])
+
+    assert received("status", {"execution_state": "idle"})["content"] == {"execution_state": "idle"}
+    assert received("execute_reply", {"status": "ok"})["content"] == {"status": "ok"}
+    for ignored in (received("stream", slow), received("display_data", slow),
+                    received("execute_reply", slow, parent={"msg_id": "not-asked"}),
+                    received("status", {"execution_state": "idle"}, parent={"msg_id": ["x"]}),
+                    received("status", {"execution_state": "idle"}, padding="x" * 2**15)):
+        assert ignored["msg_type"] == "convgrade_ignored" and ignored["content"] == {}
+        assert max(decoded, default=0) <= kernel.MAX_HEADER_PART, decoded
+    too_large = received("execute_reply", {"status": "ok", **slow})
+    assert too_large["content"]["ename"] == "ReplyTooLarge"
+    assert max(decoded) <= kernel.MAX_HEADER_PART
