@@ -79,8 +79,11 @@ _LIMITS = (
     "gc.enable()\n"
     "app.start()\n"
 )
+# Interrupted by a message on the control channel: a SIGINT sent from outside the sandbox would
+# reach bubblewrap, not the kernel, and end both (the cells after a timed-out one never ran).
 _PINNED_SPEC = KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                          display_name="Python 3 (convgrade)", language="python")
+                          display_name="Python 3 (convgrade)", language="python",
+                          interrupt_mode="message")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _TRACE_CAP = 4000
 # Per message part from a kernel, and messages queued per socket: what one kernel can make the

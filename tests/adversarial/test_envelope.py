@@ -411,3 +411,16 @@ def test_a_cpu_hog_leaves_its_neighbour_alone(tmp_path):
     messages = {t.message for t in graded[hog.name].tests if t.status != "passed"}
     started = {int(m) for m in re.findall(r"ValueError: (\d+) processes started", " ".join(messages))}
     assert started and max(started) < Limits().processes, messages
+
+
+def test_the_cells_after_a_timed_out_cell_run_in_the_same_kernel(isolation):
+    """A cell past its time limit is interrupted, and the kernel goes on with the next cell, as
+    Jupyter does, under bubblewrap too (a signal from outside the sandbox used to end it)."""
+    cells = ["x = 1", "while True:\n    x += 1", "y = 2"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    errors, ok, lent = kernel.run_notebook(
+        nb, Limits(memory_mb=1024, cell_timeout_s=2), 60,
+        lambda run: ([(e.cell, e.kind) for e in run.errors], run.ok_cells, run.channel is not None))
+    assert errors == [(2, "timeout")]
+    assert [name for name, _ in ok] == ["<cell 1>", "<cell 3>"]
+    assert lent
