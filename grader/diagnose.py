@@ -78,9 +78,10 @@ def by_variants(variants: list[tuple[Variant, Any]], actual: Any, reference: Any
         if _matches(mine, out):
             return named(variant.slug)
     shape = getattr(mine, "shape", None)
-    if shape is not None and shape != getattr(ref, "shape", None):
+    if shape is not None and ref is not None and shape != getattr(ref, "shape", None):
         # by shape alone only when one mistake alone gives that shape: else the axis analysis of
-        # the findings says more than a guess among look-alikes
+        # the findings says more than a guess among look-alikes (and never for a case that must
+        # raise: there every answer has the wrong shape)
         slugs = {v.slug for v, out in outputs if getattr(out, "shape", None) == shape}
         if len(slugs) == 1:
             return named(slugs.pop())

@@ -31,7 +31,7 @@ def printable(text: str) -> str:
 
 
 def _fmt(points: float) -> str:
-    return f"{points:g}"
+    return f"{round(points, 2):g}"  # scaled points (a share of a case) need no more digits
 
 
 def _paint(text: str, status: str, color: bool) -> str:
@@ -115,9 +115,10 @@ def _section_lines(section: view.Section, width: int, color: bool, verbose: bool
         lines.append(f"  passed: {n} test{'s' * (n != 1)}" + ("" if not failed else
                                                                 " (--verbose lists them)"))
         scaled = [t for t in section.passed if t.points < t.max_points]
-        if scaled:
-            lines += _wrap(f"{len(scaled)} of them with points scaled: "
-                           f"{scaled[0].message}", width, "    ")
+        if scaled:  # one line: the share is the same for every case of the function
+            share = round(100 * scaled[0].points / scaled[0].max_points)
+            lines.append(_short(f"    {len(scaled)} raised as required, scaled to {share}%: the "
+                                "share of valid-input points earned", width))
     if section.speed:
         lines += _speed_lines(section.speed, width)
     return lines

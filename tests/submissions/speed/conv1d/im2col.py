@@ -23,6 +23,8 @@ def convolve1d(a, v, mode="full"):
 
 
 def conv1d(x, w, b=None, stride=1, padding=0, dilation=1):
+    if b is not None and b.shape != (w.shape[0],):
+        raise ValueError(f"b must have shape ({w.shape[0]},), got {b.shape}")
     if not (np.issubdtype(x.dtype, np.floating) and np.issubdtype(w.dtype, np.floating)):
         raise ValueError("x and w must be floating point")
     if b is not None and not np.issubdtype(b.dtype, np.floating):

@@ -18,6 +18,8 @@ def convolve1d(a, v, mode="full"):
 
 
 def conv1d(x, w, b=None, stride=1, padding=0, dilation=1):
+    if b is not None and b.shape != (w.shape[0],):
+        raise ValueError(f"b must have shape ({w.shape[0]},), got {b.shape}")
     if any(a is not None and a.dtype.kind != "f" for a in (x, w, b)):
         raise ValueError("x, w and b must be float32 or float64 arrays")
     N, C, L = x.shape

@@ -23,6 +23,8 @@ def convolve1d(a, v, mode="full"):
 
 
 def conv1d(x, w, b=None, stride=1, padding=0, dilation=1):
+    if b is not None and b.shape != (w.shape[0],):
+        raise ValueError(f"b must have shape ({w.shape[0]},), got {b.shape}")
     if x.dtype.kind != "f" or w.dtype.kind != "f" or (b is not None and b.dtype.kind != "f"):
         raise ValueError("x, w and b must be float arrays")
     N, C, L = x.shape

@@ -27,6 +27,8 @@ def convolve1d(a, v, mode="full"):
 
 
 def conv1d(x, w, b=None, stride=1, padding=0, dilation=1):
+    if b is not None and b.shape != (w.shape[0],):
+        raise ValueError(f"b must have shape ({w.shape[0]},), got {b.shape}")
     for arr in (x, w) + (() if b is None else (b,)):
         if not np.issubdtype(arr.dtype, np.floating):
             raise ValueError(f"expected float arrays, got {arr.dtype}")

@@ -47,6 +47,10 @@ def _windows(x, s, d, e, pads, out, groups):
 
 
 def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    if x.dtype.kind != "f" or w.dtype.kind != "f":
+        raise ValueError(f"x and w must be float arrays, got {x.dtype} and {w.dtype}")
+    if b is not None and b.shape != (w.shape[0],):
+        raise ValueError(f"b must have shape ({w.shape[0]},), got {b.shape}")
     s, d, e, pads, out = _setup(x.shape, w.shape, stride, padding, dilation, groups)
     _, win = _windows(x, s, d, e, pads, out, groups)
     F = w.shape[0]

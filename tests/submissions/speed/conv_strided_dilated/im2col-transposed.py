@@ -49,6 +49,10 @@ def im2col(x, k, s, d, pad, out, groups):
 
 
 def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    if x.dtype.kind != "f" or w.dtype.kind != "f":
+        raise ValueError(f"x and w must be float arrays, got {x.dtype} and {w.dtype}")
+    if b is not None and b.shape != (w.shape[0],):
+        raise ValueError(f"b must have shape ({w.shape[0]},), got {b.shape}")
     s, d, pad, (Ho, Wo) = geometry(x.shape, w.shape, stride, padding, dilation, groups)
     N, F = x.shape[0], w.shape[0]
     cols = im2col(x, w.shape[2:], s, d, pad, (Ho, Wo), groups)  # (G, N*Ho*Wo, Cg*KH*KW)

@@ -31,6 +31,10 @@ def parse(x, w, stride, padding, dilation, groups):
 
 
 def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    if x.dtype.kind != "f" or w.dtype.kind != "f":
+        raise ValueError(f"x and w must be float arrays, got {x.dtype} and {w.dtype}")
+    if b is not None and b.shape != (w.shape[0],):
+        raise ValueError(f"b must have shape ({w.shape[0]},), got {b.shape}")
     (sh, sw), (dh, dw), (t, bt, le, r), (Ho, Wo) = parse(x, w, stride, padding, dilation, groups)
     N, C = x.shape[:2]
     F, Cg, KH, KW = w.shape

@@ -40,6 +40,8 @@ def _padded_windows(x, k, s, p, out, fill):
 
 
 def max_pool_forward(x, kernel_size, stride=None, padding=0):
+    if x.dtype.kind != "f":
+        raise ValueError(f"x must be a float array, got {x.dtype}")
     k, s, p, out = _params(x.shape, kernel_size, stride, padding)
     return _padded_windows(x, k, s, p, out, -np.inf).max(axis=(-2, -1))
 
@@ -63,6 +65,8 @@ def _count(shape, k, s, p, out, include_pad, dtype):
 
 
 def avg_pool_forward(x, kernel_size, stride=None, padding=0, count_include_pad=True):
+    if x.dtype.kind != "f":
+        raise ValueError(f"x must be a float array, got {x.dtype}")
     k, s, p, out = _params(x.shape, kernel_size, stride, padding)
     total = _padded_windows(x, k, s, p, out, 0).sum(axis=(-2, -1))
     return (total / _count(x.shape, k, s, p, out, count_include_pad, x.dtype)).astype(x.dtype)

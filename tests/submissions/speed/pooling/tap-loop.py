@@ -29,6 +29,8 @@ def taps(kh, kw, sh, sw, Ho, Wo):
 
 
 def max_pool_forward(x, kernel_size, stride=None, padding=0):
+    if x.dtype.kind != "f":
+        raise ValueError(f"x must be a float array, got {x.dtype}")
     kh, kw, sh, sw, ph, pw, Ho, Wo = check(x.shape, kernel_size, stride, padding)
     xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
     out = np.full(x.shape[:2] + (Ho, Wo), -np.inf, x.dtype)
@@ -56,6 +58,8 @@ def max_pool_backward(dout, x, kernel_size, stride=None, padding=0):
 
 
 def avg_pool_forward(x, kernel_size, stride=None, padding=0, count_include_pad=True):
+    if x.dtype.kind != "f":
+        raise ValueError(f"x must be a float array, got {x.dtype}")
     kh, kw, sh, sw, ph, pw, Ho, Wo = check(x.shape, kernel_size, stride, padding)
     xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     inside = np.pad(np.ones(x.shape[2:], x.dtype), ((ph, ph), (pw, pw)))  # 1 on image cells

@@ -31,6 +31,8 @@ def _windows(x, k, s, p, fill):
 
 
 def max_pool_forward(x, kernel_size, stride=None, padding=0):
+    if x.dtype.kind != "f":
+        raise ValueError(f"x must be a float array, got {x.dtype}")
     k, s, p, (Ho, Wo) = _geometry(x.shape, kernel_size, stride, padding)
     win = _windows(x, k, s, p, -np.inf)[:, :, :Ho, :Wo]
     return win.max(axis=(4, 5))
@@ -59,6 +61,8 @@ def _divisor(shape, k, s, p, out, count_include_pad, dtype):
 
 
 def avg_pool_forward(x, kernel_size, stride=None, padding=0, count_include_pad=True):
+    if x.dtype.kind != "f":
+        raise ValueError(f"x must be a float array, got {x.dtype}")
     k, s, p, out = _geometry(x.shape, kernel_size, stride, padding)
     win = _windows(x, k, s, p, 0)[:, :, :out[0], :out[1]]
     if count_include_pad:
