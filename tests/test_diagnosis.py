@@ -140,3 +140,16 @@ def test_naive_loops_get_full_marks_and_the_python_loops_note(slug):
     reference = grade.grade_file(exercise, ROOT / "solutions" / f"{slug}.py")
     assert reference.score == 100 and not any(t.diagnosis for t in reference.tests)
     assert reference.performances and not any(p.diagnosis for p in reference.performances)
+
+
+def test_a_value_where_an_error_was_due_is_never_put_down_to_a_shape():
+    """On a case that must raise there is no reference answer, so every answer's shape is
+    "wrong": a mistake whose output merely has the learner's shape explains nothing there (a
+    (1,) bias broadcast without complaint was once called bias-wrong-axis)."""
+    suite = suites.get("conv1d")
+    case = suite.case("conv1d-bias-shape1-raises")
+    variants = list(runner.variants_on(suite, case.function, case.args, case.kwargs))
+    x, w, b = case.args
+    answer = np.ones((x.shape[0], w.shape[0], x.shape[2] - w.shape[2] + 1)) * 7.0
+    assert any(getattr(out, "shape", None) == answer.shape for _, out in variants)
+    assert diagnose.by_variants(variants, answer, None, None) is None
