@@ -55,7 +55,9 @@ def third_party_imports(path: Path) -> set[str]:
             found |= {alias.name.split(".")[0] for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             found.add(node.module.split(".")[0])
-    return {name for name in found if name not in sys.stdlib_module_names} - local_modules()
+    siblings = {p.stem for p in path.parent.glob("*.py")}  # a script importing its neighbour
+    return {name for name in found if name not in sys.stdlib_module_names} - local_modules() \
+        - siblings
 
 
 def test_every_import_is_declared():
