@@ -1,6 +1,6 @@
 """The bundled class graded by two checkouts side by side: is this one slower than an older one?
 
-Usage: python benchmarks/bench_class.py OLD_CHECKOUT [--repeats 5] [--jobs 2]
+Usage: python benchmarks/bench_class.py OLD_CHECKOUT [--repeats 3] [--jobs 2]
 
 OLD_CHECKOUT is another checkout of the project, for example a worktree of the commit before a
 change (`git worktree add /tmp/old a076713`). Each run is `python -m grader grade
@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_grading import TreeCPU  # noqa: E402
 
 CLASS = ROOT / "examples" / "submissions"
+SUBMISSIONS = sum(1 for p in CLASS.iterdir() if p.suffix in (".py", ".ipynb"))  # graded per run
 NOISE = 1.05
 
 
@@ -50,9 +51,8 @@ def grade_class(checkout: Path, jobs: int, meter: TreeCPU) -> tuple[float, float
         own_after, sandboxed_after = meter.seconds()
         grades = out / "out" / "grades.csv"
         rows = list(csv.DictReader(grades.open())) if grades.is_file() else []
-        expected = sum(1 for p in CLASS.iterdir() if p.suffix in (".py", ".ipynb"))
-        if len(rows) != expected:
-            raise SystemExit(f"{checkout}: {len(rows)} of {expected} graded (exit "
+        if len(rows) != SUBMISSIONS:
+            raise SystemExit(f"{checkout}: {len(rows)} of {SUBMISSIONS} graded (exit "
                              f"{done.returncode}): {done.stderr.strip()[-400:]}")
         return wall, (own_after - own) + (sandboxed_after - sandboxed)
     finally:
@@ -79,7 +79,7 @@ def main() -> int:
                 print(f"run {i + 1} {side}: {wall:.2f} s wall, {cpu:.2f} CPU s", flush=True)
     finally:
         meter.close()
-    print(f"\nbundled class ({len(list(CLASS.iterdir()))} submissions), jobs={args.jobs}, "
+    print(f"\nbundled class ({SUBMISSIONS} submissions), jobs={args.jobs}, "
           f"{args.repeats} interleaved runs each; load average {os.getloadavg()[0]:.1f} at the end")
     medians = {}
     for side in ("old", "new"):

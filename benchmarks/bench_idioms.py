@@ -139,7 +139,7 @@ def lines_per_output(slug: str, function: str, idiom) -> tuple[float, bool]:
     """As the grader counts them: per extra output element, between the function's first scored
     case and that case with its batch doubled (a call's fixed lines do not count)."""
     case = speed._small_case(slug, function)
-    small, large = count(idiom, case), count(idiom, speed._doubled(case))
+    small, large = count(idiom, case), count(idiom, speed._doubled(slug, case))
     return max(large[0] - small[0], 0) / (large[1] - small[1]), small[2] or large[2]
 
 

@@ -63,17 +63,15 @@ def properties(slug: str, case: Case) -> dict[str, bool]:
         props["KH != KW"] = kernel[0] != kernel[1]
     stride = _pair(params.get("stride", None if "kernel_size" in names else 1),
                    params.get("kernel_size"))
-    window = kernel or (tuple(w.shape[2:]) if isinstance(w, np.ndarray) and w.ndim == 4 else None)
     if stride is not None:
         props["stride > 1"] = max(stride) > 1
         props["the stride differs per axis"] = stride[0] != stride[1]
-    if stride is not None and window is not None and shape is not None and len(shape) == 4:
-        props["windows overlap"] = any(s < k for s, k in zip(stride, window))
-        pads = _pair(params.get("padding", 0)) if not isinstance(params.get("padding"), str) \
-            else (0, 0)
-        if pads is not None:
-            props["the stride does not divide"] = any(
-                (n + 2 * p - k) % s != 0 for n, p, k, s in zip(shape[2:], pads, window, stride))
+    axes = diagnose._geometry(params, 2)  # per axis, with dilation and 'same' padding resolved
+    if axes is not None and min(axes["s"]) > 0:  # a zero stride is a case that must raise
+        extents = [d * (k - 1) + 1 for k, d in zip(axes["k"], axes["d"])]  # the windows' spans
+        props["windows overlap"] = any(s < e for s, e in zip(axes["s"], extents))
+        props["the stride does not divide"] = any(
+            (n + p - e) % s != 0 for n, p, e, s in zip(axes["n"], axes["p"], extents, axes["s"]))
     padding = params.get("padding", 0)
     if isinstance(padding, str):
         props[f"padding == '{padding}'"] = True

@@ -114,11 +114,11 @@ def _section_lines(section: view.Section, width: int, color: bool, verbose: bool
         n = len(section.passed)
         lines.append(f"  passed: {n} test{'s' * (n != 1)}" + ("" if not failed else
                                                                 " (--verbose lists them)"))
-        scaled = [t for t in section.passed if t.points < t.max_points]
-        if scaled:  # one line: the share is the same for every case of the function
-            share = round(100 * scaled[0].points / scaled[0].max_points)
-            lines.append(_short(f"    {len(scaled)} raised as required, scaled to {share}%: the "
-                                "share of valid-input points earned", width))
+        if section.scaled:  # one line: the share is the same for every case of the function
+            first = section.scaled[0]
+            share = round(100 * first.points / first.max_points)
+            lines.append(_short(f"    {len(section.scaled)} raised as required, scaled to {share}%:"
+                                " the share of valid-input points earned", width))
     if section.speed:
         lines += _speed_lines(section.speed, width)
     return lines

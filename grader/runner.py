@@ -51,8 +51,8 @@ def reference_answer(suite: Suite, function: str, args: tuple, kwargs: dict) -> 
 
 
 def returned(value: Any) -> Expected:
-    """The reference's answer to float64 inputs as its own worker returned it: in float64, and
-    in the dtypes due."""
+    """The reference's answer as its own worker returned it (to float64 inputs for the timed
+    cases, which are all float64), and the dtypes due."""
     return Expected(value=value, dtypes=_dtypes(value))
 
 

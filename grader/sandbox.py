@@ -139,14 +139,15 @@ def _prefix(binary: str, hidden: list[Path], shared: Path | None, env: dict[str,
     args = [binary, *_system_args(), "--dev", "/dev", "--size", str(SHM_SIZE), "--tmpfs",
             "/dev/shm", "--remount-ro", "/dev", "--proc", "/proc",
             "--size", str(TMP_SIZE), "--tmpfs", "/tmp", "--dir", WORKDIR]
-    visible = [Path(p) for p in _python_dirs()] + [Path(p) for p in SYSTEM_DIRS]
-    for path in _python_dirs():
+    python_dirs = _python_dirs()
+    visible = [Path(p) for p in python_dirs] + [Path(p) for p in SYSTEM_DIRS]
+    for path in python_dirs:
         if Path(path).exists():
             args += ["--ro-bind", path, path]
     masks = sorted({*_HIDDEN, *hidden, *(ROOT / s for s in SECRET_PACKAGES)})
-    for path in masks:
+    for path in masks:  # an empty folder in place of each, read-only like the rest
         if path.is_dir() and any(path.is_relative_to(v) for v in visible):
-            args += ["--size", str(MASK_SIZE), "--tmpfs", str(path)]
+            args += ["--size", str(MASK_SIZE), "--tmpfs", str(path), "--remount-ro", str(path)]
     if shared is not None:
         args += ["--bind", str(shared), str(shared)]
     args += ["--remount-ro", "/", "--unshare-all", "--unshare-user", "--uid", "65534",
@@ -275,7 +276,7 @@ def _remove_group(group: Path) -> None:
 
 
 @cache
-def _hierarchy(resource: str = "memory") -> tuple[str, Path] | None:
+def _hierarchy(resource: str) -> tuple[str, Path] | None:
     """The cgroup kind and parent folder where per-worker groups limit `resource`, or None:
     probed once."""
     if os.environ.get("CONVGRADE_CGROUP") == "off":

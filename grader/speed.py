@@ -112,17 +112,17 @@ def _timed(session: WorkerSession, slug: str, case: Case, timeout: float,
             return timeout, values, None
         if exercise is not None and \
                 not runner.answered_right(exercise, inputs, outcome, answers[repeat]):
-            judged = runner.judge(exercise, inputs, outcome, answers[repeat])
-            if judged.status != "passed":
-                return None, values, dataclasses.replace(
-                    judged, message=f"timed call: {judged.message}"[:300])
+            judged = runner.judge(exercise, inputs, outcome, answers[repeat])  # never "passed"
+            return None, values, dataclasses.replace(
+                judged, message=f"timed call: {judged.message}"[:300])
         if outcome.kind != "value":
             return None, values, None
-        values.append(outcome.value)
+        if exercise is None:  # the reference's answers, which the learner's are judged against
+            values.append(outcome.value)
         best, spent = min(best, elapsed), spent + elapsed
         if spent > BUDGET_S / REPEATS:
             break
-    return (best if values else None), values, None
+    return (best if best < float("inf") else None), values, None
 
 
 def verdict(ratio: float, lines_per_output: float | None, einsum_unoptimized: bool) \
@@ -152,19 +152,21 @@ def _small_case(slug: str, function: str) -> Case | None:
                  and not c.raises and c.layout == "C" and not c.readonly), None)
 
 
-def _doubled(case: Case) -> Case:
-    """The case with its batch doubled (every array led by the first one's leading size, and an
-    x_shape tuple): as many more outputs, the same code path."""
-    n = case.args[0].shape[0]
+BATCHED = ("a", "x", "dout", "x_shape")  # the parameters whose leading axis is the batch (or signal)
 
-    def double(arg):
-        if isinstance(arg, np.ndarray) and arg.ndim == case.args[0].ndim and arg.shape[0] == n:
-            return np.concatenate([arg, arg])
-        if isinstance(arg, tuple) and len(arg) == 4 and arg[0] == n:
-            return (2 * n,) + arg[1:]
-        return arg
 
-    return dataclasses.replace(case, args=tuple(double(a) for a in case.args))
+def _doubled(slug: str, case: Case) -> Case:
+    """The case with its batch doubled (the arrays and the x_shape tuple of the BATCHED
+    parameters, by name: a weight of F == N filters stays as it is): as many more outputs, the
+    same code path."""
+    def double(name, arg):
+        if name not in BATCHED:
+            return arg
+        return np.concatenate([arg, arg]) if isinstance(arg, np.ndarray) else \
+            (2 * arg[0],) + tuple(arg[1:])
+
+    names = runner._param_names(suites.get(slug), case.function)
+    return dataclasses.replace(case, args=tuple(double(n, a) for n, a in zip(names, case.args)))
 
 
 def _count(session: WorkerSession, case: Case, timeout: float) -> tuple[int, int, bool] | None:
@@ -179,7 +181,7 @@ def _count(session: WorkerSession, case: Case, timeout: float) -> tuple[int, int
         outcome.einsum_unoptimized
 
 
-def _lines_per_output(session: WorkerSession, case: Case | None, timeout: float) \
+def _lines_per_output(session: WorkerSession, slug: str, case: Case | None, timeout: float) \
         -> tuple[float | None, bool]:
     """Python lines the learner's function runs per extra output element: counted on a small
     case and on it with the batch doubled (not timed), so that the fixed lines of a call
@@ -187,7 +189,7 @@ def _lines_per_output(session: WorkerSession, case: Case | None, timeout: float)
     if case is None or not isinstance(case.args[0], np.ndarray) or not case.args[0].ndim:
         return None, False
     case = fresh(case)
-    small, large = _count(session, case, timeout), _count(session, _doubled(case), timeout)
+    small, large = _count(session, case, timeout), _count(session, _doubled(slug, case), timeout)
     if small is None or large is None or large[1] <= small[1]:
         return None, False
     return max(large[0] - small[0], 0) / (large[1] - small[1]), small[2] or large[2]
@@ -211,7 +213,8 @@ def measure(exercise: Exercise, session: WorkerSession, results: list[TestResult
         if learner is None or reference is None:
             continue
         ratio = round(learner / max(reference, 1e-6), 1)  # the note and the report agree
-        lines, einsum = _lines_per_output(session, _small_case(exercise.slug, case.function),
+        lines, einsum = _lines_per_output(session, exercise.slug,
+                                          _small_case(exercise.slug, case.function),
                                           min(exercise.limits.call_timeout_s, left))
         text, note = verdict(ratio, lines, einsum)
         measured.append(Performance(

@@ -76,6 +76,11 @@ class Section:
     def total(self) -> int:
         return len(self.failed) + len(self.passed)
 
+    @property
+    def scaled(self) -> tuple[TestResult, ...]:
+        """Passed cases that earn part of their points (cases that must raise, see runner)."""
+        return tuple(t for t in self.passed if t.points < t.max_points)
+
 
 def axes(shape: tuple[int, ...] | None) -> tuple[str, str]:
     """The row and column axes of a heatmap of an output of `shape` (the grader sums the error

@@ -31,7 +31,7 @@ def max_pool_forward(x: np.ndarray, kernel_size: IntOrPair, stride: IntOrPair | 
     (KH, KW), s, p, _ = geometry(x.shape, kernel_size, stride, padding)
     win = windows(x, (KH, KW), s, p, -np.inf)  # (N, C, H_out, W_out, KH, KW): -inf never wins
     # one elementwise maximum per tap: numpy reduces long rows far faster than 2x2 windows
-    out = win[..., 0, 0]  # (N, C, H_out, W_out), the running maximum
+    out = np.full(win.shape[:4], -np.inf, x.dtype)  # (N, C, H_out, W_out), the running maximum
     for u in range(KH):
         for v in range(KW):
             out = np.maximum(out, win[..., u, v])  # (N, C, H_out, W_out)

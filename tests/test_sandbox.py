@@ -102,11 +102,11 @@ def test_cgroup_parents_of_other_controllers():
     assert sandbox._cgroup_parents(own, mounts, "memory") == []
 
 
-@pytest.mark.skipif(sandbox._hierarchy() is None, reason="no cgroup this process may use")
+@pytest.mark.skipif(sandbox._hierarchy("memory") is None, reason="no cgroup this process may use")
 def test_envelope_holds_the_process_and_goes_away():
     envelope = sandbox.envelope(Limits(memory_mb=300, cpus=0.5, processes=20))
     assert envelope.groups and all(g.is_dir() for g in envelope.groups)
-    kind, parent = sandbox._hierarchy()
+    kind, parent = sandbox._hierarchy("memory")
     group = next(g for g in envelope.groups if g.parent == parent)
     limit = "memory.max" if kind == "cgroup v2" else "memory.limit_in_bytes"
     assert int((group / limit).read_text()) == 300 * 2**20
@@ -178,9 +178,9 @@ def test_capped_folders_of_dead_graders_are_swept(tmp_path):
     assert not os.path.ismount(tmp_path) and not tmp_path.exists()
 
 
-@pytest.mark.skipif(sandbox._hierarchy() is None, reason="no cgroup this process may use")
+@pytest.mark.skipif(sandbox._hierarchy("memory") is None, reason="no cgroup this process may use")
 def test_groups_of_dead_graders_are_swept():
-    parent = sandbox._hierarchy()[1]
+    parent = sandbox._hierarchy("memory")[1]
     dead = next(pid for pid in range(4_000_000, 4_100_000) if not Path("/proc", str(pid)).exists())
     stale, live = parent / f"convgrade-{dead}-0", sandbox.envelope(Limits(memory_mb=300))
     stale.mkdir()
