@@ -42,14 +42,15 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Int
     sh, sw = pair(stride, "stride")
     (top, bottom), (left, right) = pads(padding, (KH, KW), (sh, sw))
     H_out, W_out = output_size(H, KH, sh, (top, bottom)), output_size(W, KW, sw, (left, right))
-    xp = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))  # (N, C, Hp, Wp)
-    win = sliding_window_view(xp, (KH, KW), axis=(2, 3))[:, :, ::sh, ::sw]  # (N, C, H_out, W_out, KH, KW)
-    cols = win.transpose(0, 1, 4, 5, 2, 3).reshape(N, C * KH * KW, H_out * W_out)  # im2col: the copy
-    out = w.reshape(F, C * KH * KW).astype(x.dtype) @ cols  # (N, F, H_out*W_out): one batched GEMM
-    out = out.reshape(N, F, H_out, W_out)  # a view: the product is already NCHW
+    # Channels last, so that each patch row is gathered from runs of C contiguous numbers.
+    xp = np.pad(x.transpose(0, 2, 3, 1), ((0, 0), (top, bottom), (left, right), (0, 0)))  # (N, Hp, Wp, C)
+    win = sliding_window_view(xp, (KH, KW), axis=(1, 2))[:, ::sh, ::sw]  # (N, H_out, W_out, C, KH, KW)
+    rows = win.transpose(0, 1, 2, 4, 5, 3).reshape(N * H_out * W_out, KH * KW * C)  # im2col: the copy
+    w_mat = w.transpose(2, 3, 1, 0).reshape(KH * KW * C, F).astype(x.dtype)  # (KH*KW*C, F): same order
+    out = rows @ w_mat  # (N*H_out*W_out, F): one GEMM, a linear layer applied to every patch
     if b is not None:
-        out += b.astype(x.dtype)[:, None, None]  # (F, 1, 1) broadcast over N, H_out, W_out
-    return out
+        out += b.astype(x.dtype)  # (F,) broadcast over the rows
+    return out.reshape(N, H_out, W_out, F).transpose(0, 3, 1, 2)  # (N, F, H_out, W_out): a view
 
 
 def pair(value: IntOrPair, name: str, minimum: int = 1) -> tuple[int, int]:

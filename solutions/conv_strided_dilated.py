@@ -37,12 +37,14 @@ def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, stride: In
     if b is not None and b.shape != (F,):
         raise ValueError(f"b must have shape (F,) = ({F},) or be None, got {b.shape}")
     s, d, pads, (H_out, W_out) = geometry(x.shape, w.shape, stride, padding, dilation, groups)
-    cols = im2col(x, (KH, KW), s, d, pads, groups)  # (N, G, Cg*KH*KW, H_out*W_out)
-    w_g = w.reshape(groups, F // groups, Cg * KH * KW).astype(x.dtype)  # (G, F/G, Cg*KH*KW)
-    out = (w_g @ cols).reshape(N, F, H_out, W_out)  # (N, G, F/G, P): a GEMM per image and group
+    G = groups
+    rows = patch_rows(x, (KH, KW), s, d, pads, G)  # (G, N*H_out*W_out, KH*KW*Cg)
+    w_g = w.reshape(G, F // G, Cg, KH, KW).transpose(0, 3, 4, 2, 1)  # (G, KH, KW, Cg, F/G)
+    out = rows @ w_g.reshape(G, KH * KW * Cg, F // G).astype(x.dtype)  # (G, N*P, F/G): a GEMM per group
+    out = out.transpose(1, 0, 2).reshape(N, H_out, W_out, F)  # channels last; a copy only if G > 1
     if b is not None:
-        out += b.astype(x.dtype)[:, None, None]  # (F, 1, 1) broadcast over N, H_out, W_out
-    return out
+        out += b.astype(x.dtype)  # (F,) broadcast over N, H_out, W_out
+    return out.transpose(0, 3, 1, 2)  # (N, F, H_out, W_out): a view
 
 
 def conv2d_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntOrPair = 1,
@@ -76,6 +78,22 @@ def conv2d_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntO
             rows = slice(u * dh, u * dh + sh * H_out, sh)
             dxp[:, :, rows, v * dw_:v * dw_ + sw * W_out:sw] += dcols[:, :, u, v]  # += : overlaps
     return dxp[:, :, top:top + H, left:left + W], dw.reshape(F, Cg, KH, KW), db
+
+
+def patch_rows(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
+               dilation: tuple[int, int], pads: Pads, groups: int) -> np.ndarray:
+    """rows[g, (n, i, j), (u, v, c)] = xpad[n, g*Cg + c, i*sh + u*dh, j*sw + v*dw]: a patch per row."""
+    N, C = x.shape[:2]
+    (KH, KW), (sh, sw), (dh, dw) = kernel, stride, dilation
+    # Channels last, so that each row is gathered from runs of contiguous channels.
+    xp = np.pad(x.transpose(0, 2, 3, 1), ((0, 0), *pads, (0, 0)))  # (N, Hp, Wp, C)
+    extent = (dh * (KH - 1) + 1, dw * (KW - 1) + 1)  # the dilated kernel's span
+    win = sliding_window_view(xp, extent, axis=(1, 2))  # (N, Hp - eh + 1, Wp - ew + 1, C, eh, ew)
+    win = win[:, ::sh, ::sw, :, ::dh, ::dw]  # (N, H_out, W_out, C, KH, KW): still a view
+    H_out, W_out = win.shape[1:3]
+    win = win.reshape(N, H_out, W_out, groups, C // groups, KH, KW)  # still a view: C split
+    return win.transpose(3, 0, 1, 2, 5, 6, 4).reshape(groups, N * H_out * W_out,
+                                                      KH * KW * C // groups)  # the copy
 
 
 def im2col(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],

@@ -88,8 +88,8 @@ def conv2d_numbers(v):
         "params": v["F"] * v["C"] * v["K"] ** 2 + v["F"],
         "input_elements": v["N"] * v["C"] * v["H"] * v["W"],
         "output_elements": v["N"] * v["F"] * H_out * W_out,
-        "im2col_rows": v["C"] * v["K"] ** 2,
-        "im2col_columns": v["N"] * H_out * W_out,
+        "im2col_rows": v["N"] * H_out * W_out,
+        "im2col_columns": v["C"] * v["K"] ** 2,
         "im2col_elements": v["N"] * v["C"] * v["K"] ** 2 * H_out * W_out,
         "im2col_blowup": v["K"] ** 2 * H_out * W_out / (v["H"] * v["W"]),
         "im2col_bytes_float32": 4 * v["N"] * v["C"] * v["K"] ** 2 * H_out * W_out,
@@ -279,13 +279,12 @@ def test_im2col_of_the_model_answer_has_the_size_the_answer_states():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((v["N"], v["C"], v["H"], v["W"])).astype(np.float32)
     w = rng.standard_normal((v["F"], v["C"], v["K"], v["K"])).astype(np.float32)
-    cols = local_at_return(conv_forward, "cols", x, w, None, v["s"], v["p"])
-    assert not np.shares_memory(cols, x)  # a copy: the blow-up is real memory
-    assert cols.shape == (v["N"], v["im2col_rows"], v["H_out"] * v["W_out"])
-    assert v["N"] * cols.shape[2] == v["im2col_columns"]
-    assert cols.size == v["im2col_elements"]
-    assert cols.nbytes == v["im2col_bytes_float32"]
-    assert cols.size / x.size == v["im2col_blowup"]
+    rows = local_at_return(conv_forward, "rows", x, w, None, v["s"], v["p"])
+    assert not np.shares_memory(rows, x)  # a copy: the blow-up is real memory
+    assert rows.shape == (v["im2col_rows"], v["im2col_columns"])
+    assert rows.size == v["im2col_elements"]
+    assert rows.nbytes == v["im2col_bytes_float32"]
+    assert rows.size / x.size == v["im2col_blowup"]
 
 
 def test_im2col_of_the_conv1d_model_answer_has_the_size_the_answer_states():
