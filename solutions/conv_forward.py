@@ -42,7 +42,7 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Int
     sh, sw = pair(stride, "stride")
     (top, bottom), (left, right) = pads(padding, (KH, KW), (sh, sw))
     H_out, W_out = output_size(H, KH, sh, (top, bottom)), output_size(W, KW, sw, (left, right))
-    # Channels last, so that each patch row is gathered from runs of C contiguous numbers.
+    # Channels last: a patch's KW*C numbers along a row are then adjacent, so the copy reads runs.
     xp = np.pad(x.transpose(0, 2, 3, 1), ((0, 0), (top, bottom), (left, right), (0, 0)))  # (N, Hp, Wp, C)
     win = sliding_window_view(xp, (KH, KW), axis=(1, 2))[:, ::sh, ::sw]  # (N, H_out, W_out, C, KH, KW)
     rows = win.transpose(0, 1, 2, 4, 5, 3).reshape(N * H_out * W_out, KH * KW * C)  # im2col: the copy

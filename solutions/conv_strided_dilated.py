@@ -85,7 +85,7 @@ def patch_rows(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
     """rows[g, (n, i, j), (u, v, c)] = xpad[n, g*Cg + c, i*sh + u*dh, j*sw + v*dw]: a patch per row."""
     N, C = x.shape[:2]
     (KH, KW), (sh, sw), (dh, dw) = kernel, stride, dilation
-    # Channels last, so that each row is gathered from runs of contiguous channels.
+    # Channels last: a patch's numbers along a row are then adjacent, so the copy reads runs.
     xp = np.pad(x.transpose(0, 2, 3, 1), ((0, 0), *pads, (0, 0)))  # (N, Hp, Wp, C)
     extent = (dh * (KH - 1) + 1, dw * (KW - 1) + 1)  # the dilated kernel's span
     win = sliding_window_view(xp, extent, axis=(1, 2))  # (N, Hp - eh + 1, Wp - ew + 1, C, eh, ew)
