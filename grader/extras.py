@@ -167,8 +167,8 @@ def _unlike_the_reference(exercise: Exercise, function: str, args: tuple, kwargs
         return None
     if _layout(value) == _layout(expected.value):
         return None
-    variants = list(runner.variants_on(suite, function, args, kwargs))
-    return runner.value_verdict(suite, function, value, expected, variants)
+    return runner.value_verdict(suite, function, value, expected,
+                                lambda: list(runner.variants_on(suite, function, args, kwargs)))
 
 
 def _opaque(value: Any) -> str:
@@ -221,8 +221,9 @@ def _diagnosed(verdict: runner.Verdict, suite: Suite, calls: list[Call]) -> runn
             ref = runner.reference_answer(suite, call.function, call.args, call.kwargs)
         except Exception:  # noqa: BLE001 - inputs the reference refuses: nothing to compare
             continue
-        variants = list(runner.variants_on(suite, call.function, call.args, call.kwargs))
-        judged = runner.value_verdict(suite, call.function, call.value, ref, variants)
+        judged = runner.value_verdict(
+            suite, call.function, call.value, ref,
+            lambda call=call: list(runner.variants_on(suite, call.function, call.args, call.kwargs)))
         if judged.status != "passed":
             return dataclasses.replace(judged, status=verdict.status, message=verdict.message)
     return verdict

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -88,7 +89,12 @@ def variant_outputs(slug: str, case_id: str) -> tuple[tuple[Variant, Any], ...]:
 
 
 def _param_names(suite: Suite, function: str) -> list[str]:
-    return list(inspect.signature(getattr(suite.reference, function)).parameters)
+    return _parameters_of(getattr(suite.reference, function))
+
+
+@cache
+def _parameters_of(function: Callable) -> list[str]:
+    return list(inspect.signature(function).parameters)
 
 
 @dataclass(frozen=True)
@@ -115,17 +121,6 @@ def judge(exercise: Exercise, case: Case, outcome: CallOutcome,
                       heatmap_output=v.heatmap_output, shape_detail=v.shape_detail)
 
 
-def answered_right(exercise: Exercise, case: Case, outcome: CallOutcome,
-                   ref: Expected | None = None) -> bool:
-    """The quick check of a call that should have passed: a value, inputs untouched, equal to
-    the reference's (no diagnosis is prepared: `judge` says what is wrong when it is not)."""
-    if outcome.kind != "value" or outcome.modified or case.raises:
-        return False
-    suite, ref = suites.get(exercise.slug), ref or expected(exercise.slug, case.id)
-    return compare(outcome.value, ref.value, ref.dtypes, suite.output_names(case.function),
-                   case.function in suite.exact) is None
-
-
 def _verdict(exercise: Exercise, case: Case, outcome: CallOutcome, ref: Expected | None) -> Verdict:
     suite = suites.get(exercise.slug)
     if outcome.kind == "lost":
@@ -133,11 +128,15 @@ def _verdict(exercise: Exercise, case: Case, outcome: CallOutcome, ref: Expected
     if outcome.kind == "raised":
         return forbidden_verdict(case.function, outcome.error) or \
             raised_verdict(outcome.error, case.raises, case.readonly)
-    variants = list(variant_outputs(exercise.slug, case.id) if ref is None
-                    else variants_on(suite, case.function, case.args, case.kwargs))
+    timed = ref is not None  # inputs of a timed call: its variants are not cached per case
+
+    def variants() -> list[tuple[Variant, Any]]:
+        return list(variants_on(suite, case.function, case.args, case.kwargs) if timed
+                    else variant_outputs(exercise.slug, case.id))
+
     if case.raises:
         return Verdict("failed", f"expected {case.raises} for these parameters, but a value was "
-                                 "returned", diagnose.by_variants(variants, outcome.value, None, None))
+                                 "returned", diagnose.by_variants(variants(), outcome.value, None, None))
     if outcome.modified:
         return modified_verdict(suite, case.function, outcome.modified)
     ref = ref or expected(exercise.slug, case.id)
@@ -146,9 +145,11 @@ def _verdict(exercise: Exercise, case: Case, outcome: CallOutcome, ref: Expected
 
 
 def value_verdict(suite: Suite, function: str, value: Any, ref: Expected,
-                  variants: list[tuple[Variant, Any]], params: dict | None = None) -> Verdict:
-    """A returned value against the reference's: passed, or the mismatch with its diagnosis
-    (with `params`, the call's arguments by name, a wrong shape is explained axis by axis)."""
+                  variants: Callable[[], list[tuple[Variant, Any]]],
+                  params: dict | None = None) -> Verdict:
+    """A returned value against the reference's: passed, or the mismatch with its diagnosis.
+    `variants` is called only for a wrong answer (each variant is a full computation); with
+    `params`, the call's arguments by name, a wrong shape is explained axis by axis."""
     names = suite.output_names(function)
     mismatch = compare(value, ref.value, ref.dtypes, names, function in suite.exact)
     if mismatch is None:
@@ -158,7 +159,7 @@ def value_verdict(suite: Suite, function: str, value: Any, ref: Expected,
     tupled = isinstance(ref.value, tuple) and mismatch.component in names
     index = names.index(mismatch.component) if tupled else None
     found = diagnose.named(mismatch.slug) if mismatch.slug else \
-        diagnose.diagnose(variants, value, ref.value, index)
+        diagnose.diagnose(variants(), value, ref.value, index)
     mine, want = diagnose.component(value, index), diagnose.component(ref.value, index)
     grid = diagnose.heatmap(mine, want)
     shape, detail = getattr(mine, "shape", None), None

@@ -110,11 +110,11 @@ def _timed(session: WorkerSession, slug: str, case: Case, timeout: float,
         elapsed = time.monotonic() - start
         if outcome.timed_out:
             return timeout, values, None
-        if exercise is not None and \
-                not runner.answered_right(exercise, inputs, outcome, answers[repeat]):
-            judged = runner.judge(exercise, inputs, outcome, answers[repeat])  # never "passed"
-            return None, values, dataclasses.replace(
-                judged, message=f"timed call: {judged.message}"[:300])
+        if exercise is not None:  # variants run only if the answer is wrong
+            judged = runner.judge(exercise, inputs, outcome, answers[repeat])
+            if judged.status != "passed":
+                return None, values, dataclasses.replace(
+                    judged, message=f"timed call: {judged.message}"[:300])
         if outcome.kind != "value":
             return None, values, None
         if exercise is None:  # the reference's answers, which the learner's are judged against

@@ -153,3 +153,20 @@ def test_a_value_where_an_error_was_due_is_never_put_down_to_a_shape():
     answer = np.ones((x.shape[0], w.shape[0], x.shape[2] - w.shape[2] + 1)) * 7.0
     assert any(getattr(out, "shape", None) == answer.shape for _, out in variants)
     assert diagnose.by_variants(variants, answer, None, None) is None
+
+
+def test_the_variants_run_only_for_a_wrong_answer(monkeypatch):
+    """Each variant is a full computation: a right answer (every timed call of the speed check
+    is judged) must not pay for them, a wrong one still gets its diagnosis from them."""
+    from grader.boundary import CallOutcome
+
+    exercise, suite = exercises.resolve("conv_forward"), suites.get("conv_forward")
+    case = next(c for c in suite.cases if not c.raises)
+    ref = runner.reference_answer(suite, case.function, case.args, case.kwargs)
+    runs = []
+    real = runner.variants_on
+    monkeypatch.setattr(runner, "variants_on", lambda *a: runs.append(a) or real(*a))
+    right = runner.judge(exercise, case, CallOutcome("value", ref.value), ref)
+    assert right.status == "passed" and runs == []
+    wrong = runner.judge(exercise, case, CallOutcome("value", ref.value + 1.0), ref)
+    assert wrong.status == "failed" and len(runs) == 1
