@@ -264,13 +264,18 @@ def shape_detail(params: dict[str, Any], got: tuple[int, ...], want: tuple[int, 
     detail: dict[str, Any] = {"axis": name, "got": int(got[i]), "want": int(want[i])}
     spatial = len(want) - 2
     g = _geometry(params, spatial) if spatial in (1, 2) and i >= 2 else None
-    formula = _formula(g, i - 2, int(got[i]), int(want[i]), axis_names[2:]) if g else None
+    slip = _formula(g, i - 2, int(got[i]), int(want[i]), axis_names[2:]) if g else None
     delta = int(got[i]) - int(want[i])
-    detail["formula"] = formula or (f"{abs(delta)} too {'many' if delta > 0 else 'few'}")
+    detail["formula"] = slip[0] if slip else f"{abs(delta)} too {'many' if delta > 0 else 'few'}"
+    if slip and slip[1]:
+        detail["slug"] = slip[1]  # the catalogued mistake, for findings
     return detail
 
 
-def _formula(g: dict[str, tuple], a: int, got: int, want: int, names: tuple[str, ...]) -> str | None:
+def _formula(g: dict[str, tuple], a: int, got: int, want: int,
+             names: tuple[str, ...]) -> tuple[str, str | None] | None:
+    """The slip that gives the learner's size on axis `a`, and the catalogue slug it is (None:
+    a slip the catalogue has no entry for)."""
     n, k, s, p, d = (g[key][a] for key in ("n", "k", "s", "p", "d"))
     b = 1 - a if len(g["n"]) == 2 else a
     other = names[b].replace("_out", "") if b < len(names) else "the other axis"
@@ -279,25 +284,31 @@ def _formula(g: dict[str, tuple], a: int, got: int, want: int, names: tuple[str,
     if forward:
         candidates += [
             (_size(g["n"][b], g["k"][b], g["s"][b], g["p"][b], g["d"][b]),
-             f"computed from {other} (the axes exchanged)"),
-            (_size(g["n"][b], k, s, p, d), f"computed from {other}'s input size"),
-            (_size(n, g["k"][b], s, p, d), f"computed with {other}'s kernel size"),
-            (_size(n, k, s, p, d) - 1, "the + 1 of the size formula missing"),
-            (-(-(n + p - d * (k - 1) - 1) // s) + 1, "rounded up instead of floored"),
-            (_size(n, k, s, 0, d), "the padding left out"),
-            (_size(n, k, s, p // 2, d), "the padding counted on one side only"),
-            (_size(n, k, 1, p, d), "the stride left out"),
-            (_size(n, k, s, p, 1), "the dilation left out"),
-            ((n + p - d * k) // s + 1, "the kernel extent taken as d*K instead of d*(K-1)+1"),
-            (_size(n, k, s, p, d + 1), "the dilation taken as d+1"),
-            (_size(n, k, s, (k - 1) if p == d * (k - 1) else p, d), "'same' padded without the dilation"),
+             f"computed from {other} (the axes exchanged)", "hw-swapped"),
+            (_size(g["n"][b], k, s, p, d), f"computed from {other}'s input size", "hw-swapped"),
+            (_size(n, g["k"][b], s, p, d), f"computed with {other}'s kernel size", "hw-swapped"),
+            (_size(n, k, s, p, d) - 1, "the + 1 of the size formula missing",
+             "output-size-off-by-one"),
+            (-(-(n + p - d * (k - 1) - 1) // s) + 1, "rounded up instead of floored",
+             "output-size-off-by-one"),
+            (_size(n, k, s, 0, d), "the padding left out", "padding-ignored"),
+            (_size(n, k, s, p // 2, d), "the padding counted on one side only", None),
+            (_size(n, k, 1, p, d), "the stride left out", None),
+            (_size(n, k, s, p, 1), "the dilation left out", "dilation-size-ignored"),
+            ((n + p - d * k) // s + 1, "the kernel extent taken as d*K instead of d*(K-1)+1",
+             "dilation-extent-d-times-k"),
+            (_size(n, k, s, p, d + 1), "the dilation taken as d+1", "dilation-off-by-one"),
+            (_size(n, k, s, (k - 1) if p == d * (k - 1) else p, d),
+             "'same' padded without the dilation", "same-ignores-dilation"),
         ]
     else:  # an input-shaped output (dx)
         o = _size(n, k, s, p, d)
         candidates += [
-            (n + p, "the padding kept (not cropped)"),
-            (n + p // 2, "cropped on one side only"),
-            ((o - 1) * s + d * (k - 1) + 1 - p // 2, "only the rows the windows reach"),
-            (g["n"][b], f"taken from {other}"),
+            (n + p, "the padding kept (not cropped)", "dx-not-cropped"),
+            (n + p // 2, "cropped on one side only", None),
+            ((o - 1) * s + d * (k - 1) + 1 - p // 2, "only the rows the windows reach",
+             "dx-missing-remainder"),
+            (g["n"][b], f"taken from {other}", None),
         ]
-    return next((text for value, text in candidates if value == got and value != want), None)
+    return next(((text, slug) for value, text, slug in candidates
+                 if value == got and value != want), None)

@@ -217,17 +217,6 @@ def _finding(diagnosis: Diagnosis, tests: list[TestResult], kind: str | None = N
                    detail=detail or diagnosis.detail, heatmap_test=shown.id if shown else None)
 
 
-# The slip a wrong size betrays (diagnose.shape_detail's formulas), where it is catalogued.
-_SHAPE_SLUGS = {"the axes exchanged": "hw-swapped", "input size": "hw-swapped",
-                "kernel size": "hw-swapped", "+ 1 of the size formula": "output-size-off-by-one",
-                "rounded up": "output-size-off-by-one", "d*K": "dilation-extent-d-times-k",
-                "padding kept": "dx-not-cropped", "rows the windows reach": "dx-missing-remainder",
-                "without the dilation": "same-ignores-dilation",
-                "the padding left out": "padding-ignored",
-                "the dilation left out": "dilation-size-ignored",
-                "dilation taken as d+1": "dilation-off-by-one"}
-
-
 def _shape_findings(tests: list[TestResult]) -> list[Finding]:
     """Wrong sizes no variant explains, grouped by the axis and the slip that gives them."""
     groups: dict[tuple[str, str], list[TestResult]] = {}
@@ -238,9 +227,7 @@ def _shape_findings(tests: list[TestResult]) -> list[Finding]:
     found = []
     for (axis, formula), group in groups.items():
         first = group[0].shape_detail or {}
-        slug = next((s for text, s in _SHAPE_SLUGS.items() if text in formula), None)
-        if slug not in diagnose.catalog():
-            slug = None
+        slug = first.get("slug")  # diagnose.shape_detail's catalogued slip, if it found one
         message = (f"{axis} is {first.get('got')} instead of {first.get('want')}"
                    f"{'' if len(group) == 1 else f' (and alike in {len(group) - 1} more cases)'}"
                    f": {formula}.")

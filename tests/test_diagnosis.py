@@ -170,3 +170,34 @@ def test_the_variants_run_only_for_a_wrong_answer(monkeypatch):
     assert right.status == "passed" and runs == []
     wrong = runner.judge(exercise, case, CallOutcome("value", ref.value + 1.0), ref)
     assert wrong.status == "failed" and len(runs) == 1
+
+
+# (x shape, w shape, stride, padding, dilation, learner's output H and W, the slip's slug)
+SIZE_SLIPS = [
+    ((2, 3, 9, 7), (4, 3, 3, 3), 1, 0, 1, (7, 5), None),  # right: no detail
+    ((2, 3, 9, 7), (4, 3, 3, 3), 1, 0, 1, (5, 7), "hw-swapped"),
+    ((2, 3, 9, 7), (4, 3, 3, 3), 1, 0, 1, (6, 5), "output-size-off-by-one"),
+    ((2, 3, 9, 9), (4, 3, 3, 3), 1, 1, 1, (7, 9), "padding-ignored"),
+    ((2, 3, 11, 11), (4, 3, 3, 3), 1, 0, 2, (9, 7), "dilation-size-ignored"),
+    ((2, 3, 12, 12), (4, 3, 3, 3), 1, 0, 4, (1, 4), "dilation-extent-d-times-k"),
+    ((2, 3, 11, 11), (4, 3, 3, 3), 1, 0, 2, (5, 7), "dilation-off-by-one"),
+    ((2, 3, 9, 9), (4, 3, 3, 3), 1, 0, 1, (9, 7), None),  # the stride is 1: no slip gives 9
+]
+
+
+@pytest.mark.parametrize("x_shape, w_shape, s, p, d, got, slug", SIZE_SLIPS)
+def test_a_wrong_size_names_the_catalogued_slip_that_gives_it(x_shape, w_shape, s, p, d, got,
+                                                              slug):
+    """shape_detail names the slip in words and, where the catalogue has it, by slug; findings
+    take the slug from there (no matching of the words), and every such slug is catalogued."""
+    params = {"x": np.zeros(x_shape), "w": np.zeros(w_shape), "stride": s, "padding": p,
+              "dilation": d}
+    want = (x_shape[0], w_shape[0], *(
+        (n + 2 * p - d * (k - 1) - 1) // s + 1 for n, k in zip(x_shape[2:], w_shape[2:])))
+    got_shape = (*want[:2], *got)
+    detail = diagnose.shape_detail(params, got_shape, want, diagnose.axis_names(want, params))
+    if got_shape == want:
+        assert detail is None
+        return
+    assert detail["formula"] and detail.get("slug") == slug
+    assert slug is None or slug in diagnose.catalog()
