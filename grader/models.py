@@ -149,7 +149,7 @@ class TestResult:
     heatmap: list[list[float]] | None = None
     heatmap_shape: list[int] | None = None  # the shape of the output the heatmap maps
     heatmap_output: str = ""  # which output it maps, for functions returning several (dx, dw)
-    shape_detail: dict | None = None  # a wrongly shaped output: which axis, got, want, formula
+    shape_detail: dict | None = None  # a wrongly shaped output: axis, got, want, formula, slug?
 
     @property
     def extra(self) -> bool:
