@@ -325,11 +325,8 @@ class _Pool:
                 home.close()
                 continue
             try:
-                home.run(kernel.manager.shutdown_kernel(now=True))
-            except Exception:  # noqa: BLE001 - its group and folder go all the same
-                pass
+                home.run(_stop(kernel.manager))
             finally:
-                kernel.manager.release()
                 home.close()
 
 
@@ -365,8 +362,8 @@ def close_pool() -> None:
 async def _execute(run: NotebookRun, started: Future[_Kernel], nb: nbformat.NotebookNode,
                    limits: Limits, withheld: tuple[str, ...]) -> None:
     kernel = await asyncio.wrap_future(started)
-    if not await kernel.manager.is_alive():
-        kernel.manager.release()
+    if not await kernel.manager.is_alive():  # a pre-started kernel that died while waiting
+        await _stop(kernel.manager)
         kernel = await _start_kernel(limits, withheld)
     km, folder = run.manager, run.scratch = kernel.manager, kernel.scratch
     cell_timeout = limits.cell_timeout_s
@@ -441,14 +438,19 @@ async def _shutdown(run: NotebookRun) -> None:
         run.channel.kill()
     if run.client is not None and run.client.kc is not None:
         run.client.kc.stop_channels()
-    km = run.manager
-    if km is not None and km.has_kernel:
+    if run.manager is not None:
+        await _stop(run.manager)
+
+
+async def _stop(km: LimitedKernelManager) -> None:
+    """Shut a kernel down, a dead one too (shutdown_kernel also destroys its ZMQ context, with
+    the context's I/O thread, and its connection file), then release its envelope and folder."""
+    if km.has_kernel:
         try:
             await km.shutdown_kernel(now=True)
         except Exception:  # noqa: BLE001 - a kernel that is already gone is what we want
             pass
-    if km is not None:
-        km.release()
+    km.release()
 
 
 def run_notebook(nb: nbformat.NotebookNode, limits: Limits, budget: float,

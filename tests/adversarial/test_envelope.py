@@ -427,3 +427,23 @@ def test_the_cells_after_a_timed_out_cell_run_in_the_same_kernel(isolation):
     assert errors == [(2, "timeout")]
     assert [name for name, _ in ok] == ["<cell 1>", "<cell 3>"]
     assert lent
+
+
+def test_a_prestarted_kernel_that_died_is_shut_down_and_replaced():
+    """A kernel booted ahead of need can die before a notebook takes it: the run starts a fresh
+    one, and the dead one is shut down properly (its ZMQ context, with an I/O thread, destroyed;
+    releasing the folder alone used to leak it for the life of a batch)."""
+    limits = Limits(memory_mb=1024, cell_timeout_s=10)
+    kernel.prestart(1, limits)
+    try:
+        _, started = kernel._pool().ready[(limits, ())][0]
+        dead = started.result(timeout=60).manager
+        dead.provisioner.process.kill()
+        dead.provisioner.process.wait()
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("y = 2")])
+        ok = kernel.run_notebook(nb, limits, 60, lambda run: [n for n, _ in run.ok_cells])
+    finally:
+        kernel.prestart(0)
+        kernel.close_pool()
+    assert ok == ["<cell 1>"]
+    assert dead.context.closed
