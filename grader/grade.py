@@ -103,21 +103,19 @@ def open_submission(exercise: Exercise, path: Path, name: str) -> Iterator[Opene
     with a one-line reason when the file cannot be read."""
     start, limits = time.monotonic(), exercise.limits
     if path.suffix != ".ipynb":
-        load = {"source": read_source(path), "filename": name}
-        with WorkerSession(load, list(exercise.functions), limits,
-                           forbidden=exercise.withheld) as session:
-            session.deadline = start + limits.total_timeout_s
-            yield Opened(session, session.start(), "file", start)
+        with _started(exercise, {"source": read_source(path), "filename": name}, start) as (
+                session, loaded):
+            yield Opened(session, loaded, "file", start)
         return
     nb = read_notebook(path)
     handed: queue.Queue[Opened | BaseException] = queue.Queue()
     done = threading.Event()
 
     def hold(run: kernel.NotebookRun) -> None:
-        with WorkerSession(_replay(run, limits), list(exercise.functions), limits,
-                           first=run.channel, forbidden=exercise.withheld) as session:
-            session.deadline = time.monotonic() + limits.total_timeout_s  # as grade_notebook
-            handed.put(Opened(session, session.start(), "notebook", start, tuple(run.errors)))
+        # the time limit counts from here, as in grade_notebook
+        with _started(exercise, _replay(run, limits), time.monotonic(), run.channel) as (
+                session, loaded):
+            handed.put(Opened(session, loaded, "notebook", start, tuple(run.errors)))
             done.wait()
 
     def serve() -> None:
@@ -138,6 +136,17 @@ def open_submission(exercise: Exercise, path: Path, name: str) -> Iterator[Opene
         thread.join()
 
 
+@contextmanager
+def _started(exercise: Exercise, load: dict, start: float,
+             first: Channel | None = None) -> Iterator[tuple[WorkerSession, CallOutcome]]:
+    """A worker session on learner code loaded by `load` (see `WorkerSession`), started: the
+    session and what loading gave. The exercise's total time limit counts from `start`."""
+    with WorkerSession(load, list(exercise.functions), exercise.limits, first,
+                       exercise.withheld) as session:
+        session.deadline = start + exercise.limits.total_timeout_s
+        yield session, session.start()
+
+
 def grade_source(exercise: Exercise, source: str, display_name: str) -> GradeResult:
     """Grade learner source code (the text of a `.py` file) against the exercise's hidden suite."""
     return grade_session(exercise, {"source": source, "filename": display_name}, display_name)
@@ -147,13 +156,10 @@ def grade_session(exercise: Exercise, load: dict, display_name: str,
                   first: Channel | None = None, where: str = "file") -> GradeResult:
     """Run the suite against learner code loaded by `load` (see `WorkerSession`)."""
     start = time.monotonic()
-    deadline = start + exercise.limits.total_timeout_s
-    with WorkerSession(load, list(exercise.functions), exercise.limits, first,
-                       exercise.withheld) as session:
-        session.deadline = deadline
-        loaded = session.start()
+    with _started(exercise, load, start, first) as (session, loaded):
         if loaded.kind != "value":
             return load_failed(exercise, display_name, loaded, time.monotonic() - start, where)
+        deadline = session.deadline
         results = runner.run_cases(exercise, session, deadline, where)
         results += extras.run_extras(exercise, session, deadline, where)
         performances, wrong = speed.measure(exercise, session, results, deadline)
