@@ -314,6 +314,18 @@ def _validation(function: str, tests: list[TestResult], cases: dict[str, Case]) 
                    tests=tuple(t.id for t in missed))
 
 
+def _add(found: dict[str, Finding], extra: Finding) -> None:
+    """A shape or pattern finding joins the finding of its catalogued slug, if there is one
+    (the tests and the details of both), else stands on its own."""
+    same = found.get(extra.slug) if extra.slug else None
+    if same is None:
+        found[extra.key] = extra
+        return
+    found[extra.slug] = dataclasses.replace(
+        same, tests=tuple(dict.fromkeys(same.tests + extra.tests)),
+        detail={**(extra.detail or {}), **(same.detail or {})} or None)
+
+
 def function_findings(slug: str, function: str, tests: list[TestResult]) -> tuple[Finding, ...]:
     """The ranked findings of one function's test results."""
     cases = {c.id: c for c in suites.get(slug).cases}
@@ -326,19 +338,8 @@ def function_findings(slug: str, function: str, tests: list[TestResult]) -> tupl
         if t.status in _FAILING and t.diagnosis:
             diagnosed.setdefault(t.diagnosis.slug, []).append(t)
     found = {key: _finding(group[0].diagnosis, group) for key, group in diagnosed.items()}
-    for shape in _shape_findings(tests):
-        if shape.slug in found:
-            merged = found[shape.slug].tests + shape.tests
-            found[shape.slug] = dataclasses.replace(found[shape.slug], tests=merged)
-        else:
-            found[shape.key] = shape
-    for pattern in _patterns(slug, function, tests, cases, diagnosed):
-        if pattern.slug in found:
-            merged = sorted(set(found[pattern.slug].tests) | set(pattern.tests))
-            found[pattern.slug] = dataclasses.replace(found[pattern.slug], tests=tuple(merged),
-                                                      detail=pattern.detail)
-        else:
-            found[pattern.key] = pattern
+    for extra in (*_shape_findings(tests), *_patterns(slug, function, tests, cases, diagnosed)):
+        _add(found, extra)
     validation = _validation(function, tests, cases)
     if validation is not None:
         found[validation.key] = validation
