@@ -32,21 +32,19 @@ def _times(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
     return a[0] * b[0], a[1] * b[1]
 
 
-def _room(size: tuple[int, int], padded: tuple[int, int], kernel, stride, dilation) -> tuple:
-    """How many zeros to add after each axis so that `size` windows fit: a learner whose windows
+def _widened(pads: Pads, spatial, size, kernel, stride, dilation) -> Pads:
+    """`pads` with zeros added after each axis so that `size` windows fit: a learner whose windows
     run past the input and who guards those reads by taking them as zero."""
     s, d = pair(stride, "stride"), pair(dilation, "dilation")
-    return tuple(max(0, (o - 1) * ss + dd * (k - 1) + 1 - n)
-                 for o, n, k, ss, dd in zip(size, padded, kernel, s, d))
+    return tuple((lo, hi + max(0, (o - 1) * ss + dd * (k - 1) + 1 - (n + lo + hi)))
+                 for (lo, hi), o, n, k, ss, dd in zip(pads, size, spatial, kernel, s, d))
 
 
 def _conv(x, w, b, pads: Pads, stride, dilation, groups, size=None) -> np.ndarray:
     """conv2d of x padded by explicit (before, after) pads, cropped to `size` if given (reads
     past the end taken as zero)."""
     if size is not None:
-        padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads))
-        extra = _room(size, padded, w.shape[2:], stride, dilation)
-        pads = tuple((lo, hi + e) for (lo, hi), e in zip(pads, extra))
+        pads = _widened(pads, x.shape[2:], size, w.shape[2:], stride, dilation)
     out = conv2d(pad(x, pads), w, b, stride, 0, dilation, groups)
     return out if size is None else out[:, :, :size[0], :size[1]]
 
@@ -57,9 +55,7 @@ def _grad(dout, x, w, pads: Pads, stride, dilation, groups):
     dout is zero-extended to every window that fits (reads past the end taken as zero where fewer
     fit), then dx is cropped.
     """
-    padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads))
-    extra = _room(dout.shape[2:], padded, w.shape[2:], stride, dilation)
-    xp = pad(x, tuple((lo, hi + e) for (lo, hi), e in zip(pads, extra)))
+    xp = pad(x, _widened(pads, x.shape[2:], dout.shape[2:], w.shape[2:], stride, dilation))
     size = output_size(xp.shape[2:], ((0, 0), (0, 0)), w.shape[2:], pair(stride, "stride"),
                        pair(dilation, "dilation"))
     g = np.zeros(dout.shape[:2] + size)
