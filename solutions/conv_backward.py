@@ -48,12 +48,11 @@ def conv_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntOrP
     g = dout.reshape(N, F, H_out * W_out)  # (N, F, P), P = H_out*W_out
     db = g.sum(axis=(0, 2))  # (F,)
     dw = (g @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(F, C, KH, KW)  # (F, C, KH, KW): n, p summed
-    dcols = w.reshape(F, C * KH * KW).T @ g  # (C*KH*KW, F) @ (N, F, P) -> (N, C*KH*KW, P)
-    dcols = dcols.reshape(N, C, KH, KW, H_out, W_out)  # each tap's share of dxpad
     dxp = np.zeros_like(xp)  # (N, C, Hp, Wp)
-    for u in range(KH):  # scatter each tap's share back onto the cells it read
+    for u in range(KH):  # each kernel tap sends dout back onto the cells it read
         for v in range(KW):
-            dxp[:, :, u:u + sh * H_out:sh, v:v + sw * W_out:sw] += dcols[:, :, u, v]  # += : overlaps
+            share = (w[:, :, u, v].T @ g).reshape(N, C, H_out, W_out)  # (C, F) @ (N, F, P)
+            dxp[:, :, u:u + sh * H_out:sh, v:v + sw * W_out:sw] += share  # += : windows overlap
     return dxp[:, :, top:top + H, left:left + W], dw, db  # dx (N, C, H, W): the padding cropped
 
 

@@ -69,14 +69,14 @@ def conv2d_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntO
     g = dout.reshape(N, G, F // G, H_out * W_out)  # (N, G, F/G, P)
     db = g.sum(axis=(0, 3)).reshape(F)  # (F,)
     dw = (g @ cols.transpose(0, 1, 3, 2)).sum(axis=0)  # (G, F/G, Cg*KH*KW): summed over n and p
-    w_g = w.reshape(G, F // G, Cg * KH * KW)  # (G, F/G, Cg*KH*KW)
-    dcols = (w_g.transpose(0, 2, 1) @ g).reshape(N, C, KH, KW, H_out, W_out)  # (N, C, KH, KW, H_out, W_out)
+    w_t = w.reshape(G, F // G, Cg, KH, KW).transpose(0, 2, 1, 3, 4)  # (G, Cg, F/G, KH, KW)
     (top, bottom), (left, right) = pads
     dxp = np.zeros((N, C, H + top + bottom, W + left + right), dout.dtype)  # (N, C, Hp, Wp)
-    for u in range(KH):  # scatter each tap's share back onto the cells it read
+    for u in range(KH):  # each kernel tap sends dout back onto the cells it read
         for v in range(KW):
+            share = (w_t[..., u, v] @ g).reshape(N, C, H_out, W_out)  # (G, Cg, F/G) @ (N, G, F/G, P)
             rows = slice(u * dh, u * dh + sh * H_out, sh)
-            dxp[:, :, rows, v * dw_:v * dw_ + sw * W_out:sw] += dcols[:, :, u, v]  # += : overlaps
+            dxp[:, :, rows, v * dw_:v * dw_ + sw * W_out:sw] += share  # += : windows overlap
     return dxp[:, :, top:top + H, left:left + W], dw.reshape(F, Cg, KH, KW), db
 
 
