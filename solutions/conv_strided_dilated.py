@@ -65,10 +65,11 @@ def conv2d_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntO
         raise ValueError(f"dout has shape {dout.shape}, expected (N, F, H_out, W_out) = "
                          f"{(N, F, H_out, W_out)}")
     x, w = x.astype(dout.dtype), w.astype(dout.dtype)  # float32 stays float32 throughout
-    cols = im2col(x, (KH, KW), (sh, sw), (dh, dw_), pads, G)  # (N, G, Cg*KH*KW, P)
+    rows = patch_rows(x, (KH, KW), (sh, sw), (dh, dw_), pads, G)  # (G, N*P, KH*KW*Cg): the forward's
     g = dout.reshape(N, G, F // G, H_out * W_out)  # (N, G, F/G, P)
     db = g.sum(axis=(0, 3)).reshape(F)  # (F,)
-    dw = (g @ cols.transpose(0, 1, 3, 2)).sum(axis=0)  # (G, F/G, Cg*KH*KW): summed over n and p
+    g_rows = g.transpose(1, 0, 3, 2).reshape(G, N * H_out * W_out, F // G)  # (G, N*P, F/G): a copy
+    dw = g_rows.transpose(0, 2, 1) @ rows  # (G, F/G, KH*KW*Cg): summed over n and p in the product
     w_t = w.reshape(G, F // G, Cg, KH, KW).transpose(0, 2, 1, 3, 4)  # (G, Cg, F/G, KH, KW)
     (top, bottom), (left, right) = pads
     dxp = np.zeros((N, C, H + top + bottom, W + left + right), dout.dtype)  # (N, C, Hp, Wp)
@@ -77,7 +78,7 @@ def conv2d_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntO
             share = (w_t[..., u, v] @ g).reshape(N, C, H_out, W_out)  # (G, Cg, F/G) @ (N, G, F/G, P)
             rows = slice(u * dh, u * dh + sh * H_out, sh)
             dxp[:, :, rows, v * dw_:v * dw_ + sw * W_out:sw] += share  # += : windows overlap
-    return dxp[:, :, top:top + H, left:left + W], dw.reshape(F, Cg, KH, KW), db
+    return dxp[:, :, top:top + H, left:left + W], dw.reshape(F, KH, KW, Cg).transpose(0, 3, 1, 2), db
 
 
 def patch_rows(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
@@ -94,21 +95,6 @@ def patch_rows(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
     win = win.reshape(N, H_out, W_out, groups, C // groups, KH, KW)  # still a view: C split
     return win.transpose(3, 0, 1, 2, 5, 6, 4).reshape(groups, N * H_out * W_out,
                                                       KH * KW * C // groups)  # the copy
-
-
-def im2col(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
-           dilation: tuple[int, int], pads: Pads, groups: int) -> np.ndarray:
-    """cols[n, g, (c, u, v), i*W_out + j] = xpad[n, g*Cg + c, i*sh + u*dh, j*sw + v*dw]."""
-    N, C = x.shape[:2]
-    (KH, KW), (sh, sw), (dh, dw) = kernel, stride, dilation
-    xp = np.pad(x, ((0, 0), (0, 0), *pads))  # (N, C, Hp, Wp)
-    extent = (dh * (KH - 1) + 1, dw * (KW - 1) + 1)  # the dilated kernel's span
-    win = sliding_window_view(xp, extent, axis=(2, 3))  # (N, C, Hp - eh + 1, Wp - ew + 1, eh, ew)
-    win = win[:, :, ::sh, ::sw, ::dh, ::dw]  # (N, C, H_out, W_out, KH, KW): still a view
-    H_out, W_out = win.shape[2:4]
-    win = win.reshape(N, groups, C // groups, H_out, W_out, KH, KW)  # still a view: C split
-    return win.transpose(0, 1, 2, 5, 6, 3, 4).reshape(N, groups, C // groups * KH * KW,
-                                                       H_out * W_out)  # the copy
 
 
 def check_floats(function: str, **arrays: np.ndarray | None) -> None:
