@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from grader import diagnose, exercises, grade, runner, suites
+from grader.boundary import CallOutcome
 from grader.compare import TOLERANCE, relative_error
 from tests.conftest import ROOT, SLUGS
 
@@ -158,8 +159,6 @@ def test_a_value_where_an_error_was_due_is_never_put_down_to_a_shape():
 def test_the_variants_run_only_for_a_wrong_answer(monkeypatch):
     """Each variant is a full computation: a right answer (every timed call of the speed check
     is judged) must not pay for them, a wrong one still gets its diagnosis from them."""
-    from grader.boundary import CallOutcome
-
     exercise, suite = exercises.resolve("conv_forward"), suites.get("conv_forward")
     case = next(c for c in suite.cases if not c.raises)
     ref = runner.reference_answer(suite, case.function, case.args, case.kwargs)
